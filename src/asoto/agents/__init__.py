@@ -1,0 +1,1 @@
+"""The parts that think: chat and embedding providers, and one module per agent."""

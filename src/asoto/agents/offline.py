@@ -1,0 +1,95 @@
+"""The offline chat model: deterministic, Japanese by default, and honest about what it is.
+
+It is not a language model. For each task it fills templates from the call's facts: the
+log's theme (nearest centroid of exemplar sentences, using the offline embedder), its tone
+(a small lexicon), and a quote of the member's own words. The same input always gives the
+same output; a hash of the text picks among template variants. Its ``model_id`` is
+``offline-rules`` and flows stamp that label on everything it produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel
+
+from asoto.agents import feedback_writer, risk_assessor
+from asoto.agents.llm import OFFLINE_MODEL_ID
+from asoto.agents.offline_themes import AFFIRM, NEGATIVE_WORDS, POSITIVE_WORDS, THEMES
+from asoto.tools.text import quote_of
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class OfflineStructuredModel:
+    model_id = OFFLINE_MODEL_ID
+    offline = True
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+        self._centroids: np.ndarray | None = None
+        self._theme_names = list(THEMES)
+
+    async def _theme(self, text: str) -> str:
+        if self._centroids is None:
+            rows = []
+            for name in self._theme_names:
+                vecs = np.asarray(await self._embedder.embed(list(THEMES[name]["exemplars"])))  # type: ignore[arg-type]
+                centroid = vecs.mean(axis=0)
+                rows.append(centroid / np.linalg.norm(centroid))
+            self._centroids = np.vstack(rows)
+        vec = np.asarray((await self._embedder.embed([text]))[0])
+        return self._theme_names[int(np.argmax(self._centroids @ vec))]
+
+    async def generate(
+        self,
+        task: str,
+        schema: type[T],
+        messages: Sequence[BaseMessage],
+        facts: Mapping[str, Any],
+    ) -> T:
+        if task == feedback_writer.TASK:
+            return schema.model_validate(await self._feedback(facts))
+        if task == risk_assessor.TASK:
+            # The offline risk check already ran as a tool; the offline "model" adds nothing.
+            return schema.model_validate({"level": "none", "reasons": []})
+        raise ValueError(f"the offline model has no responder for task {task!r}")
+
+    async def _feedback(self, facts: Mapping[str, Any]) -> dict[str, str]:
+        locale = "en" if str(facts.get("locale", "ja")).startswith("en") else "ja"
+        content = str(facts["content"])
+        title = str(facts.get("title", ""))
+        theme = THEMES[await self._theme(f"{title}\n{content}")]
+        tone = tone_of(content)
+        pick = int(hashlib.sha256(content.encode("utf-8")).hexdigest(), 16)
+        affirm_variants = AFFIRM[locale][tone]
+        quote = quote_of(content) or quote_of(title) or title
+        parts: dict[str, str] = dict(theme[locale])  # type: ignore[arg-type]
+        return {
+            "affirmation": affirm_variants[pick % len(affirm_variants)].format(quote=quote),
+            "insight": parts["insight"],
+            "question": parts["question"],
+            "next_action": parts["next_action"],
+        }
+
+
+def tone_of(text: str) -> str:
+    lowered = text.lower()
+    negative = sum(lowered.count(w) for w in NEGATIVE_WORDS)
+    # "できなかった" contains "できた"-like stems only via the negative list; count positives
+    # after removing negative phrases so they are not counted twice.
+    cleaned = lowered
+    for word in NEGATIVE_WORDS:
+        cleaned = cleaned.replace(word, " ")
+    positive = sum(cleaned.count(w) for w in POSITIVE_WORDS)
+    if positive > negative:
+        return "positive"
+    if negative > positive:
+        return "negative"
+    return "neutral"
+
+

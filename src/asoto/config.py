@@ -1,0 +1,70 @@
+"""One validated settings object, read once at start-up.
+
+Every knob is an ``ASOTO_*`` environment variable (or the providers' usual key variables).
+Nothing else in the package reads ``os.environ``: the CLI and the API build a
+``Settings`` and pass it down, so tests build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogFormat = Literal["auto", "json", "console"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASOTO_", extra="ignore", frozen=True)
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="A Postgres with the `vector` extension. Unset: embedded pgserver under home.",
+    )
+    home: Path = Field(default=Path(".asoto"), description="Local state (embedded pgdata).")
+
+    llm: str = Field(default="offline", description="offline | openai:<model> | anthropic:<model>")
+    llm_fallback: str | None = Field(default=None, description="Second provider on failure.")
+    llm_timeout_s: float = 60.0
+    llm_max_attempts: int = Field(default=4, ge=1, le=10)
+    embeddings: str = Field(default="offline", description="offline | openai:<model>")
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ASOTO_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ASOTO_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASOTO_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+    )
+
+    log_format: LogFormat = "auto"
+    log_level: str = "INFO"
+
+    worker_concurrency: int = Field(default=16, ge=1, le=256)
+    worker_poll_s: float = Field(default=1.0, gt=0)
+    run_lease_s: float = Field(default=30.0, gt=1)
+    run_max_attempts: int = Field(default=3, ge=1)
+    pool_max_size: int = Field(default=20, ge=2)
+
+    max_log_chars: int = Field(default=10_000, ge=100)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    feedback_max_redrafts: int = Field(default=2, ge=0, le=5)
+
+    @field_validator("llm", "embeddings")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        provider = value.split(":", 1)[0]
+        if provider not in {"offline", "openai", "anthropic"}:
+            raise ValueError(f"unknown provider {provider!r}: use offline, openai:<model> or anthropic:<model>")
+        if provider != "offline" and ":" not in value:
+            raise ValueError(f"{value!r} needs a model name, e.g. {provider}:<model>")
+        return value
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"

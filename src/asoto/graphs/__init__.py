@@ -1,0 +1,1 @@
+"""The state machines: one package per flow, and the registry the API serves."""

@@ -1,0 +1,67 @@
+"""Wiring of the log_feedback flow. Exports the builder; callers compile it with their saver.
+
+load_context → store_log → retrieve_similar → score → draft ⇄ check (≤ N redrafts)
+→ risk_check → publish, or request_review → await_decision (interrupt) → apply_decision
+→ publish | reject.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import psycopg
+import sqlalchemy.exc
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy
+
+from asoto.graphs.context import Context
+from asoto.graphs.log_feedback import nodes
+from asoto.graphs.log_feedback.state import InputState, OutputState, State
+
+# Database hiccups are retried by LangGraph; LLM retries live in the model layer only.
+DB_RETRY = RetryPolicy(max_attempts=3, retry_on=(psycopg.OperationalError, sqlalchemy.exc.OperationalError))
+
+
+def after_check(state: State) -> Literal["draft", "risk_check"]:
+    return "draft" if state.get("redraft") else "risk_check"
+
+
+def after_risk(state: State) -> Literal["request_review", "publish"]:
+    return "request_review" if state.get("review_reasons") else "publish"
+
+
+def after_decision(state: State) -> Literal["publish", "reject"]:
+    decision = state.get("decision") or {}
+    if decision.get("decision") in ("approve", "edit"):
+        return "publish"
+    if decision.get("decision") == "reject":
+        return "reject"
+    raise ValueError(f"no valid decision in state: {decision!r}")
+
+
+builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+builder.add_node("load_context", nodes.load_context, retry_policy=DB_RETRY)
+builder.add_node("store_log", nodes.store_log, retry_policy=DB_RETRY)
+builder.add_node("retrieve_similar", nodes.retrieve_similar, retry_policy=DB_RETRY)
+builder.add_node("score", nodes.score, retry_policy=DB_RETRY)
+builder.add_node("draft", nodes.draft)
+builder.add_node("check", nodes.check)
+builder.add_node("risk_check", nodes.risk_check)
+builder.add_node("request_review", nodes.request_review, retry_policy=DB_RETRY)
+builder.add_node("await_decision", nodes.await_decision)
+builder.add_node("apply_decision", nodes.apply_decision, retry_policy=DB_RETRY)
+builder.add_node("publish", nodes.publish, retry_policy=DB_RETRY)
+builder.add_node("reject", nodes.reject, retry_policy=DB_RETRY)
+builder.add_edge(START, "load_context")
+builder.add_edge("load_context", "store_log")
+builder.add_edge("store_log", "retrieve_similar")
+builder.add_edge("retrieve_similar", "score")
+builder.add_edge("score", "draft")
+builder.add_edge("draft", "check")
+builder.add_conditional_edges("check", after_check)
+builder.add_conditional_edges("risk_check", after_risk)
+builder.add_edge("request_review", "await_decision")
+builder.add_edge("await_decision", "apply_decision")
+builder.add_conditional_edges("apply_decision", after_decision)
+builder.add_edge("publish", END)
+builder.add_edge("reject", END)

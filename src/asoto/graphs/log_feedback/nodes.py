@@ -1,0 +1,190 @@
+"""Nodes of the log_feedback flow. Each is small, async, and safe to run again.
+
+Side effects before the human interrupt are idempotent (fixed ids, ON CONFLICT DO NOTHING);
+the interrupt is the first statement of its node, and everything a decision causes happens
+after it, in its own node.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from asoto.agents import feedback_writer, risk_assessor
+from asoto.agents.llm import OFFLINE_LABEL
+from asoto.graphs.approval_shapes import ApprovalDecision, ApprovalRequest
+from asoto.graphs.context import Context, ids_of
+from asoto.graphs.log_feedback.state import LogFeedbackEdit, State
+from asoto.tools import approvals, logs, members, scoring
+from asoto.tools.feedback_check import check_feedback
+
+NAMESPACE = uuid.UUID("2f1d7a52-6a43-4a0e-9b4f-1f6f0c0a5e11")
+KIND = "log_feedback"
+
+
+def log_id_for(thread_id: uuid.UUID, run_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"log:{thread_id}:{run_id}")
+
+
+def approval_id_for(log_id: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"approval:{KIND}:{log_id}")
+
+
+class MemberNotFound(LookupError):
+    """The flow was started for a member that does not exist."""
+
+
+async def load_context(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    async with runtime.context.sessions() as session:
+        context = await members.member_context(session, uuid.UUID(state["member_id"]))
+    if context is None:
+        raise MemberNotFound(f"member {state['member_id']} does not exist")
+    return {"member": context, "locale": context["locale"], "drafts": 0, "issues": [],
+            "approval_id": None, "decision": {}}
+
+
+async def store_log(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
+    thread_id, run_id = ids_of(config)
+    log_id = log_id_for(thread_id, run_id)
+    ctx = runtime.context
+    title, content = state["log"]["title"], state["log"]["content"]
+    signals = scoring.log_signals(f"{title}\n{content}")
+    [embedding] = await ctx.embedder.embed([f"{title}\n{content}"])
+    async with ctx.sessions.begin() as session:
+        await logs.store_log(
+            session, log_id=log_id, member_id=uuid.UUID(state["member_id"]), title=title,
+            content=content, signals=signals, embedding=embedding,
+            embedding_model=ctx.embedder.model_id, thread_id=thread_id,
+        )
+    return {"log_id": str(log_id), "signals": signals}
+
+
+async def retrieve_similar(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = runtime.context
+    title, content = state["log"]["title"], state["log"]["content"]
+    [embedding] = await ctx.embedder.embed([f"{title}\n{content}"])
+    async with ctx.sessions() as session:
+        similar = await logs.similar_logs(
+            session, member_id=uuid.UUID(state["member_id"]), embedding=embedding,
+            embedding_model=ctx.embedder.model_id, exclude=uuid.UUID(state["log_id"]),
+        )
+    return {"similar_logs": similar}
+
+
+async def score(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = runtime.context
+    async with ctx.sessions() as session:
+        activity = await members.activity_30d(session, uuid.UUID(state["member_id"]), ctx.clock())
+    return {"scores": scoring.all_scores(activity)}
+
+
+async def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = runtime.context
+    member = state["member"]
+    facts = {
+        "locale": state["locale"], "member_name": member["name"], "interests": member["interests"],
+        "scores": member["scores"], "signals": state["signals"],
+        "similar": state.get("similar_logs", []), "now": ctx.clock().isoformat(timespec="minutes"),
+        "title": state["log"]["title"], "content": state["log"]["content"],
+    }
+    result = await feedback_writer.draft_feedback(ctx.model, facts, state.get("issues", []))
+    return {"draft": result.model_dump(), "drafts": state.get("drafts", 0) + 1}
+
+
+async def check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    issues = check_feedback(state["draft"], state["locale"])
+    redraft = bool(issues) and state.get("drafts", 0) <= runtime.context.settings.feedback_max_redrafts
+    return {"issues": issues, "redraft": redraft}
+
+
+async def risk_check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = runtime.context
+    title, content = state["log"]["title"], state["log"]["content"]
+    result = await ctx.risk.check(title, content)
+    risk = result.as_dict()
+    if not ctx.model.offline:
+        # A model may only add to what the offline check found; it can never clear a flag.
+        assessed = await risk_assessor.assess_risk(ctx.model, locale=state["locale"], title=title, content=content)
+        extra = [r for r in assessed.reasons if r not in risk["reasons"]]
+        if assessed.level == "review" and not extra and not risk["reasons"]:
+            extra = ["distress"]
+        if extra:
+            risk = {"level": "review", "reasons": risk["reasons"] + extra,
+                    "evidence": [*risk["evidence"], f"model: {', '.join(extra)}"]}
+    reasons = list(risk["reasons"])
+    if state.get("issues"):
+        reasons.append("quality_check_failed")
+    return {"risk": risk, "review_reasons": reasons}
+
+
+async def request_review(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
+    thread_id, run_id = ids_of(config)
+    approval_id = approval_id_for(state["log_id"])
+    async with runtime.context.sessions.begin() as session:
+        await approvals.record_pending(
+            session, approval_id=approval_id, kind=KIND, member_id=uuid.UUID(state["member_id"]),
+            thread_id=thread_id, run_id=run_id, proposal={"feedback": state["draft"]},
+            reasons=state["review_reasons"], actor=runtime.context.actor,
+        )
+        await logs.set_feedback(session, log_id=uuid.UUID(state["log_id"]), status="pending_review",
+                                feedback=None, model=None, now=runtime.context.clock())
+    return {"approval_id": str(approval_id)}
+
+
+async def await_decision(state: State) -> dict[str, Any]:
+    request = ApprovalRequest(
+        approval_id=str(state["approval_id"]), kind=KIND, reasons=state["review_reasons"],
+        proposal={"feedback": state["draft"]},
+    )
+    raw = interrupt(request.model_dump())
+    decision = ApprovalDecision.model_validate(raw)
+    if decision.decision == "edit":
+        LogFeedbackEdit.model_validate(decision.payload)
+    return {"decision": decision.model_dump()}
+
+
+async def apply_decision(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    decision = ApprovalDecision.model_validate(state["decision"])
+    feedback = state["draft"]
+    if decision.decision == "edit":
+        feedback = LogFeedbackEdit.model_validate(decision.payload).feedback.model_dump()
+    async with runtime.context.sessions.begin() as session:
+        await approvals.decide(
+            session, approval_id=uuid.UUID(str(state["approval_id"])), decision=decision.decision,
+            payload={"feedback": feedback} if decision.decision == "edit" else None,
+            decided_by=decision.decided_by or runtime.context.actor, comment=decision.comment,
+            now=runtime.context.clock(),
+        )
+    return {"feedback": feedback}
+
+
+async def publish(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return await _finish(state, runtime, status="published", feedback=state.get("feedback") or state["draft"])
+
+
+async def reject(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return await _finish(state, runtime, status="rejected", feedback=state.get("feedback") or state["draft"])
+
+
+async def _finish(state: State, runtime: Runtime[Context], *, status: str, feedback: dict[str, str]) -> dict[str, Any]:
+    """Publish or reject the feedback, refresh the member's scores, award points (once each)."""
+    ctx = runtime.context
+    member_id = uuid.UUID(state["member_id"])
+    now = ctx.clock()
+    async with ctx.sessions.begin() as session:
+        await logs.set_feedback(session, log_id=uuid.UUID(state["log_id"]), status=status,
+                                feedback=feedback, model=ctx.model.model_id, now=now)
+        await members.award_points(session, member_id, "log", state["log_id"], scoring.LOG_POINTS)
+        if status == "published":
+            await members.award_points(session, member_id, "log_feedback", state["log_id"],
+                                       scoring.PUBLISHED_FEEDBACK_POINTS)
+        scores = scoring.all_scores(await members.activity_30d(session, member_id, now))
+        await members.save_scores(session, member_id, scores, now)
+    label = OFFLINE_LABEL["en" if state["locale"].startswith("en") else "ja"] if ctx.model.offline else ""
+    generated_by = {"provider": "offline" if ctx.model.offline else ctx.model.model_id.split(":")[0],
+                    "model": ctx.model.model_id, "label": label}
+    return {"status": status, "feedback": feedback, "scores": scores, "generated_by": generated_by}

@@ -1,0 +1,68 @@
+"""The flows the engine serves, one assistant each.
+
+Assistant ids follow LangGraph Platform: the graph name works as an id, and so does
+``uuid5(NAMESPACE_GRAPH, graph_id)``, so the official SDK's habits work unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from langgraph.graph import StateGraph
+from pydantic import BaseModel
+
+from asoto.errors import NotFound
+from asoto.graphs import log_feedback
+from asoto.graphs.log_feedback.state import LogFeedbackEdit, LogFeedbackInput
+
+NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+REGISTERED_AT = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Flow:
+    graph_id: str
+    name: str
+    description: str
+    builder: StateGraph[Any, Any, Any, Any]
+    input_model: type[BaseModel]
+    edit_models: dict[str, type[BaseModel]] = field(default_factory=dict)
+
+    @property
+    def assistant_id(self) -> uuid.UUID:
+        return uuid.uuid5(NAMESPACE_GRAPH, self.graph_id)
+
+
+FLOWS: dict[str, Flow] = {
+    flow.graph_id: flow
+    for flow in (
+        Flow(
+            graph_id="log_feedback",
+            name="log_feedback",
+            description="内省ログへのAIフィードバック（リスクのあるログは人の承認を経る）",
+            builder=log_feedback.builder,
+            input_model=LogFeedbackInput,
+            edit_models={"log_feedback": LogFeedbackEdit},
+        ),
+    )
+}
+
+
+def resolve(assistant_id: str) -> Flow:
+    """A flow by graph name or assistant UUID; unknown ids are a 404."""
+    if assistant_id in FLOWS:
+        return FLOWS[assistant_id]
+    for flow in FLOWS.values():
+        if str(flow.assistant_id) == assistant_id.lower():
+            return flow
+    raise NotFound(f"assistant {assistant_id!r} not found", code="assistant_not_found")
+
+
+def edit_model_for(kind: str) -> type[BaseModel] | None:
+    for flow in FLOWS.values():
+        if kind in flow.edit_models:
+            return flow.edit_models[kind]
+    return None

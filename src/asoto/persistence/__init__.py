@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, engines, migrations, the checkpointer and embedded Postgres."""

@@ -1,0 +1,74 @@
+"""Engines and pools, built once per process by whoever owns the resources (lifespan, CLI, tests).
+
+Two drivers of one library: SQLAlchemy (async, psycopg 3) for domain tables, and a
+psycopg pool for the LangGraph checkpointer, configured as the checkpoint-postgres README
+asks (autocommit, dict rows, a connection check; no prepared statements so a transaction
+pooler in front of Postgres does not break it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def sqlalchemy_url(libpq_uri: str) -> str:
+    """``postgresql://…`` → ``postgresql+psycopg://…`` (SQLAlchemy's psycopg 3 dialect)."""
+    url = make_url(libpq_uri)
+    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def libpq_uri(any_uri: str) -> str:
+    url = make_url(any_uri)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(uri),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"prepare_threshold": None},
+    )
+
+
+@asynccontextmanager
+async def checkpoint_pool(uri: str, *, max_size: int = 20) -> AsyncIterator[AsyncConnectionPool]:
+    pool = AsyncConnectionPool(
+        libpq_uri(uri),
+        min_size=2,
+        max_size=max_size,
+        open=False,
+        max_idle=300,
+        max_lifetime=3600,
+        kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
+        check=AsyncConnectionPool.check_connection,
+    )
+    await pool.open(wait=True)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@dataclass(frozen=True)
+class Database:
+    """The domain engine and its session factory."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, uri: str, *, pool_size: int = 10) -> Database:
+        engine = create_engine(uri, pool_size=pool_size)
+        return cls(engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,50 @@
+"""The embedded Postgres 16 + pgvector that ``pgserver`` ships, for a zero-install start.
+
+pgserver reference-counts the processes that use one data folder and stops the server when
+the last one lets go (``cleanup_mode="stop"``), so ``asoto serve`` and ``asoto worker`` can
+share it on one machine.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+DATABASE_NAME = "asoto"
+
+
+def start_embedded(pgdata: Path) -> Any:
+    """Start (or join) the embedded server for ``pgdata`` and return its handle."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR in containers
+        import pgserver
+
+        pgdata.mkdir(parents=True, exist_ok=True)
+        return pgserver.get_server(pgdata.resolve(), cleanup_mode="stop")
+
+
+def ensure_database(server_uri: str, name: str, *, template: str | None = None) -> str:
+    """Create database ``name`` on the server if it is missing; return its libpq URI."""
+    base_uri = server_uri
+    with psycopg.connect(base_uri, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if not exists:
+            ident = psycopg.sql.Identifier(name)
+            if template:
+                query = psycopg.sql.SQL("create database {} template {}").format(
+                    ident, psycopg.sql.Identifier(template)
+                )
+            else:
+                query = psycopg.sql.SQL("create database {}").format(ident)
+            conn.execute(query)
+    return with_database(base_uri, name)
+
+
+def with_database(uri: str, name: str) -> str:
+    """The same libpq URI pointing at another database (keeps host/socket query params)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(uri).set(database=name).render_as_string(hide_password=False)

@@ -1,0 +1,99 @@
+"""Everything a process needs to run flows, opened once and closed once.
+
+The API lifespan, the CLI, the worker, the tests and the benches all open the same
+``Resources``: the database (embedded or ``ASOTO_DATABASE_URL``), migrations, the
+checkpointer pool and saver, the models and the compiled graphs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.graph.state import CompiledStateGraph
+from psycopg_pool import AsyncConnectionPool
+
+from asoto.agents.embeddings import Embedder, embedder_space, make_embedder
+from asoto.agents.llm import StructuredModel, make_model
+from asoto.config import Settings
+from asoto.errors import AsotoError
+from asoto.graphs.context import Context
+from asoto.graphs.registry import FLOWS
+from asoto.persistence import embedded, migrate
+from asoto.persistence.checkpointer import make_saver
+from asoto.persistence.database import Database, checkpoint_pool
+from asoto.tools.risk import RiskChecker
+
+log = structlog.get_logger(__name__)
+
+
+class EmbeddingSpaceMismatch(AsotoError):
+    code = "embedding_space_mismatch"
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    uri: str
+    db: Database
+    pool: AsyncConnectionPool
+    saver: AsyncPostgresSaver
+    embedder: Embedder
+    model: StructuredModel
+    risk: RiskChecker
+    graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
+
+    def context(self, actor: str = "system") -> Context:
+        return Context(sessions=self.db.sessions, model=self.model, embedder=self.embedder,
+                       risk=self.risk, settings=self.settings, actor=actor)
+
+
+def database_uri(settings: Settings, stack: AsyncExitStack | None = None) -> str:
+    """The configured Postgres, or the embedded one (started, or joined, for this process)."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    server = embedded.start_embedded(settings.pgdata)
+    return embedded.ensure_database(server.get_uri(), embedded.DATABASE_NAME)
+
+
+async def prepare_database(settings: Settings, uri: str) -> None:
+    model_id, dim = embedder_space(settings)
+    await asyncio.to_thread(migrate.upgrade, uri, embedding_dim=dim, embedding_model=model_id)
+    space = await asyncio.to_thread(migrate.embedding_space, uri)
+    if space and (space.get("model"), space.get("dim")) != (model_id, dim):
+        raise EmbeddingSpaceMismatch(
+            f"the database holds {space.get('model')} vectors ({space.get('dim')}-d) but "
+            f"ASOTO_EMBEDDINGS is {model_id} ({dim}-d); use the matching provider or a new database"
+        )
+
+
+@asynccontextmanager
+async def open_resources(
+    settings: Settings,
+    *,
+    uri: str | None = None,
+    embedder: Embedder | None = None,
+    model: StructuredModel | None = None,
+    migrate_first: bool = True,
+) -> AsyncIterator[Resources]:
+    """Open everything; tests pass their own ``uri``, embedder or scripted model."""
+    uri = uri or database_uri(settings)
+    if migrate_first:
+        await prepare_database(settings, uri)
+    embedder = embedder or make_embedder(settings)
+    model = model or make_model(settings, embedder)
+    db = Database.connect(uri, pool_size=max(5, settings.pool_max_size // 2))
+    try:
+        async with checkpoint_pool(uri, max_size=settings.pool_max_size) as pool:
+            saver = make_saver(pool)
+            res = Resources(settings=settings, uri=uri, db=db, pool=pool, saver=saver,
+                            embedder=embedder, model=model, risk=RiskChecker(embedder))
+            res.graphs = {gid: flow.builder.compile(checkpointer=saver, name=gid) for gid, flow in FLOWS.items()}
+            yield res
+    finally:
+        await db.dispose()
