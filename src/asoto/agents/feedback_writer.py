@@ -49,6 +49,9 @@ def feedback_messages(facts: Mapping[str, Any], issues: Sequence[str]) -> list[B
             )
         ),
     ]
+    if facts.get("risk_reasons"):
+        messages.append(HumanMessage(prompts.render("feedback_care", locale,
+                                                    reasons=", ".join(facts["risk_reasons"]))))
     if issues:
         messages.append(
             HumanMessage(prompts.render("feedback_redraft", locale, issues="\n".join(f"- {i}" for i in issues)))

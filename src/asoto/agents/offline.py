@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from asoto.agents import feedback_writer, risk_assessor
 from asoto.agents.llm import OFFLINE_MODEL_ID
-from asoto.agents.offline_themes import AFFIRM, NEGATIVE_WORDS, POSITIVE_WORDS, THEMES
+from asoto.agents.offline_themes import AFFIRM, CARE, NEGATIVE_WORDS, POSITIVE_WORDS, THEMES
 from asoto.tools.text import quote_of
 
 T = TypeVar("T", bound=BaseModel)
@@ -63,8 +63,8 @@ class OfflineStructuredModel:
         locale = "en" if str(facts.get("locale", "ja")).startswith("en") else "ja"
         content = str(facts["content"])
         title = str(facts.get("title", ""))
-        theme = THEMES[await self._theme(f"{title}\n{content}")]
-        tone = tone_of(content)
+        theme = CARE if facts.get("risk_reasons") else THEMES[await self._theme(f"{title}\n{content}")]
+        tone = "care" if facts.get("risk_reasons") else tone_of(content)
         pick = int(hashlib.sha256(content.encode("utf-8")).hexdigest(), 16)
         affirm_variants = AFFIRM[locale][tone]
         quote = quote_of(content) or quote_of(title) or title

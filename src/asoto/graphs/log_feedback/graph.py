@@ -1,8 +1,11 @@
 """Wiring of the log_feedback flow. Exports the builder; callers compile it with their saver.
 
-load_context → store_log → retrieve_similar → score → draft ⇄ check (≤ N redrafts)
-→ risk_check → publish, or request_review → await_decision (interrupt) → apply_decision
+load_context → store_log → retrieve_similar → score → risk_check → draft ⇄ check
+(≤ N redrafts) → publish, or request_review → await_decision (interrupt) → apply_decision
 → publish | reject.
+
+The risk check runs before the draft so the writer knows to answer a risky log with care;
+a risky log, or a draft still failing its checks, always goes to a person.
 """
 
 from __future__ import annotations
@@ -22,11 +25,9 @@ from asoto.graphs.log_feedback.state import InputState, OutputState, State
 DB_RETRY = RetryPolicy(max_attempts=3, retry_on=(psycopg.OperationalError, sqlalchemy.exc.OperationalError))
 
 
-def after_check(state: State) -> Literal["draft", "risk_check"]:
-    return "draft" if state.get("redraft") else "risk_check"
-
-
-def after_risk(state: State) -> Literal["request_review", "publish"]:
+def after_check(state: State) -> Literal["draft", "request_review", "publish"]:
+    if state.get("redraft"):
+        return "draft"
     return "request_review" if state.get("review_reasons") else "publish"
 
 
@@ -56,10 +57,10 @@ builder.add_edge(START, "load_context")
 builder.add_edge("load_context", "store_log")
 builder.add_edge("store_log", "retrieve_similar")
 builder.add_edge("retrieve_similar", "score")
-builder.add_edge("score", "draft")
+builder.add_edge("score", "risk_check")
+builder.add_edge("risk_check", "draft")
 builder.add_edge("draft", "check")
 builder.add_conditional_edges("check", after_check)
-builder.add_conditional_edges("risk_check", after_risk)
 builder.add_edge("request_review", "await_decision")
 builder.add_edge("await_decision", "apply_decision")
 builder.add_conditional_edges("apply_decision", after_decision)

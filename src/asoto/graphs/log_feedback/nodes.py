@@ -90,15 +90,20 @@ async def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "scores": member["scores"], "signals": state["signals"],
         "similar": state.get("similar_logs", []), "now": ctx.clock().isoformat(timespec="minutes"),
         "title": state["log"]["title"], "content": state["log"]["content"],
+        "risk_reasons": state["risk"]["reasons"],
     }
     result = await feedback_writer.draft_feedback(ctx.model, facts, state.get("issues", []))
     return {"draft": result.model_dump(), "drafts": state.get("drafts", 0) + 1}
 
 
 async def check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Check the draft; redraft while allowed, else send failing drafts and risky logs to a person."""
     issues = check_feedback(state["draft"], state["locale"])
     redraft = bool(issues) and state.get("drafts", 0) <= runtime.context.settings.feedback_max_redrafts
-    return {"issues": issues, "redraft": redraft}
+    reasons = list(state["risk"]["reasons"])
+    if issues and not redraft:
+        reasons.append("quality_check_failed")
+    return {"issues": issues, "redraft": redraft, "review_reasons": reasons}
 
 
 async def risk_check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -115,10 +120,7 @@ async def risk_check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if extra:
             risk = {"level": "review", "reasons": risk["reasons"] + extra,
                     "evidence": [*risk["evidence"], f"model: {', '.join(extra)}"]}
-    reasons = list(risk["reasons"])
-    if state.get("issues"):
-        reasons.append("quality_check_failed")
-    return {"risk": risk, "review_reasons": reasons}
+    return {"risk": risk}
 
 
 async def request_review(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The HTTP API: LangGraph-Platform-shaped threads/runs/assistants, plus domain endpoints."""

@@ -1,0 +1,105 @@
+"""The FastAPI app. Its lifespan owns every resource: pools, saver, graphs, the hub, a worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from asoto import __version__
+from asoto.agents.embeddings import Embedder
+from asoto.agents.llm import StructuredModel
+from asoto.api import errors
+from asoto.api.routes import assistants, meta, runs, threads
+from asoto.config import Settings
+from asoto.logs import configure_logging
+from asoto.notify import NotificationHub
+from asoto.resources import open_resources
+from asoto.services.keys import KeyCache
+from asoto.worker import Worker
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413 before they are parsed."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = b'{"detail":"request body too large","code":"payload_too_large"}'
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    uri: str | None = None,
+    embedder: Embedder | None = None,
+    model: StructuredModel | None = None,
+    run_worker: bool = True,
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with open_resources(settings, uri=uri, embedder=embedder, model=model) as res:
+            hub = NotificationHub(res.uri)
+            await hub.start()
+            worker = Worker(res, hub) if run_worker else None
+            if worker:
+                await worker.start()
+            try:
+                yield {"resources": res, "hub": hub, "keys": KeyCache(res.db.sessions), "worker": worker}
+            finally:
+                if worker:
+                    await worker.stop()
+                await hub.stop()
+
+    app = FastAPI(
+        title="asoto",
+        version=__version__,
+        description="LangGraph flows of a coaching community, LangGraph-SDK-compatible.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (meta, assistants, threads, runs):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

@@ -1,0 +1,62 @@
+"""One place that turns failures into ``{"detail": str, "code": str}`` responses.
+
+Bad input is always a 4xx with a stable code; an unexpected failure is a 500 with no
+internals in the body (they go to the log).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from asoto.errors import AsotoError
+
+log = structlog.get_logger(__name__)
+
+
+def error_response(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status)
+
+
+def _describe(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for e in errors[:5]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        parts.append(f"{loc or 'body'}: {e.get('msg')}")
+    return "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AsotoError)
+    async def _asoto(_: Request, exc: AsotoError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.error("api.error", code=exc.code, detail=exc.detail)
+        return error_response(exc.status_code, exc.code, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "malformed_json", "the request body is not valid JSON")
+        if any(e.get("loc", ("",))[0] == "path" for e in errors):
+            return error_response(422, "invalid_id", _describe(errors))
+        if any(e.get("type") == "model_attributes_type" for e in errors) or any(
+            e.get("loc") == ("body",) for e in errors
+        ):
+            return error_response(422, "invalid_body", _describe(errors))
+        return error_response(422, "invalid_input", _describe(errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("api.unexpected", path=request.url.path)
+        return error_response(500, "internal_error", "internal error; see the server log")

@@ -1,0 +1,100 @@
+"""Runs on a thread: background create, wait, list, get, join, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from asoto.api.deps import CallerDep, HubDep, ResourcesDep
+from asoto.api.schemas import RunCreate
+from asoto.errors import InvalidInput
+from asoto.notify import NotificationHub
+from asoto.persistence.models import Run
+from asoto.resources import Resources
+from asoto.services import runs
+
+router = APIRouter(tags=["runs"])
+KEEPALIVE_S = 5.0
+
+
+def _location(run: Run) -> str:
+    return f"/threads/{run.thread_id}/runs/{run.run_id}"
+
+
+async def _create(res: Resources, caller: Any, thread_id: uuid.UUID, body: RunCreate) -> Run:
+    async with res.db.sessions.begin() as session:
+        return await runs.create(res, session, caller, thread_id, body)
+
+
+async def _wait_body(res: Resources, hub: NotificationHub, run_id: uuid.UUID) -> AsyncIterator[bytes]:
+    """Newlines every few seconds keep proxies from closing a long wait; JSON ignores them."""
+    task = asyncio.create_task(runs.wait(res, hub, run_id))
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_S)
+            if done:
+                break
+            yield b"\n"
+        yield json.dumps(runs.result(task.result()), ensure_ascii=False).encode("utf-8")
+    finally:
+        task.cancel()
+
+
+def _waiting_response(res: Resources, hub: NotificationHub, run: Run) -> StreamingResponse:
+    return StreamingResponse(
+        _wait_body(res, hub, run.run_id), media_type="application/json",
+        headers={"Location": f"{_location(run)}/join", "Content-Location": _location(run)},
+    )
+
+
+@router.post("/threads/{thread_id}/runs")
+async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, caller: CallerDep) -> JSONResponse:
+    run = await _create(res, caller, thread_id, body)
+    return JSONResponse(runs.run_json(run), headers={"Content-Location": _location(run)})
+
+
+@router.post("/threads/{thread_id}/runs/wait")
+async def create_and_wait(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep,
+                          caller: CallerDep) -> StreamingResponse:
+    return _waiting_response(res, hub, await _create(res, caller, thread_id, body))
+
+
+@router.get("/threads/{thread_id}/runs")
+async def list_runs(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep, limit: int = Query(10, ge=1, le=1000),
+                    offset: int = Query(0, ge=0), status: str | None = None) -> list[dict[str, Any]]:
+    async with res.db.sessions() as session:
+        found = await runs.list_for_thread(session, caller, thread_id, limit=limit, offset=offset, status=status)
+    return [runs.run_json(r) for r in found]
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}")
+async def get(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions() as session:
+        return runs.run_json(await runs.get_visible(session, caller, thread_id, run_id))
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join")
+async def join(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, hub: HubDep,
+               caller: CallerDep) -> StreamingResponse:
+    async with res.db.sessions() as session:
+        run = await runs.get_visible(session, caller, thread_id, run_id)
+    return _waiting_response(res, hub, run)
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+async def cancel(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, hub: HubDep, caller: CallerDep,
+                 wait: bool = Query(False), action: Literal["interrupt", "rollback"] = Query("interrupt")) -> Response:
+    if action == "rollback":
+        raise InvalidInput("cancel action rollback is not supported; use interrupt", code="unsupported_option")
+    async with res.db.sessions.begin() as session:
+        run = await runs.cancel(session, caller, thread_id, run_id)
+    if wait:
+        await runs.wait(res, hub, run.run_id)
+        return Response(status_code=204)
+    return Response(status_code=202)

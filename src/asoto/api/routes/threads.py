@@ -1,0 +1,76 @@
+"""Threads: create, read, search, patch, delete; state and history."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from asoto.api.deps import CallerDep, ResourcesDep
+from asoto.api.schemas import HistoryQuery, ThreadCreate, ThreadPatch, ThreadSearch
+from asoto.services import threads
+
+router = APIRouter(tags=["threads"])
+
+
+@router.post("/threads")
+async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions.begin() as session:
+        return threads.thread_json(await threads.create(session, caller, body))
+
+
+@router.post("/threads/search")
+async def search(body: ThreadSearch, res: ResourcesDep, caller: CallerDep) -> list[dict[str, Any]]:
+    async with res.db.sessions() as session:
+        return [threads.thread_json(t) for t in await threads.search(session, caller, body)]
+
+
+@router.get("/threads/{thread_id}")
+async def get(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions() as session:
+        return threads.thread_json(await threads.get_visible(session, caller, thread_id))
+
+
+@router.patch("/threads/{thread_id}")
+async def patch(thread_id: uuid.UUID, body: ThreadPatch, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions.begin() as session:
+        thread = await threads.get_visible(session, caller, thread_id, lock=True)
+        thread.metadata_ = {**thread.metadata_, **body.metadata, "owner": thread.metadata_.get("owner")}
+        await session.flush()
+        return threads.thread_json(thread)
+
+
+@router.delete("/threads/{thread_id}", status_code=204)
+async def delete(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> Response:
+    async with res.db.sessions.begin() as session:
+        await threads.delete(res, session, caller, thread_id)
+    return Response(status_code=204)
+
+
+@router.get("/threads/{thread_id}/state")
+async def state(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions() as session:
+        thread = await threads.get_visible(session, caller, thread_id)
+    return await threads.state(res, thread)
+
+
+@router.get("/threads/{thread_id}/state/{checkpoint_id}")
+async def state_at(thread_id: uuid.UUID, checkpoint_id: str, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions() as session:
+        thread = await threads.get_visible(session, caller, thread_id)
+    return await threads.state(res, thread, checkpoint_id)
+
+
+@router.post("/threads/{thread_id}/history")
+async def history(thread_id: uuid.UUID, body: HistoryQuery, res: ResourcesDep, caller: CallerDep) -> list[dict[str, Any]]:
+    async with res.db.sessions() as session:
+        thread = await threads.get_visible(session, caller, thread_id)
+    before = body.before.get("checkpoint_id") if isinstance(body.before, dict) else body.before
+    return await threads.history(res, thread, limit=body.limit, before=before, metadata=body.metadata)
+
+
+@router.get("/threads/{thread_id}/history")
+async def history_get(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep,
+                      limit: int = Query(10, ge=1, le=1000), before: str | None = None) -> list[dict[str, Any]]:
+    return await history(thread_id, HistoryQuery(limit=limit, before=before), res, caller)

@@ -1,0 +1,103 @@
+"""Request bodies of the API. Unknown fields the SDK may send are ignored; text is checked."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from asoto.tools.text import has_forbidden_control
+
+MultitaskStrategy = Literal["reject", "enqueue", "interrupt", "rollback"]
+
+
+def find_bad_text(value: Any, path: str = "$") -> str | None:
+    """The path of the first string (or key) with NUL / control characters, if any."""
+    if isinstance(value, str):
+        return path if has_forbidden_control(value) else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if has_forbidden_control(str(k)):
+                return f"{path}.{k!r}"
+            found = find_bad_text(v, f"{path}.{k}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = find_bad_text(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        bad = find_bad_text(data)
+        if bad:
+            raise ValueError(f"text at {bad} contains NUL or other control characters")
+        return data
+
+
+class ThreadCreate(Body):
+    thread_id: uuid.UUID | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    if_exists: Literal["raise", "do_nothing"] = "raise"
+
+
+class ThreadPatch(Body):
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ThreadSearch(Body):
+    metadata: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+    ids: list[uuid.UUID] | None = None
+    status: Literal["idle", "busy", "interrupted", "error"] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: Literal["thread_id", "status", "created_at", "updated_at"] = "created_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+
+
+class AssistantSearch(Body):
+    graph_id: str | None = None
+    name: str | None = None
+    metadata: dict[str, Any] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class HistoryQuery(Body):
+    limit: int = Field(default=10, ge=1, le=1000)
+    before: str | dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    checkpoint: dict[str, Any] | None = None
+
+
+class CommandIn(Body):
+    resume: Any = None
+    update: Any = None
+    goto: Any = None
+
+
+class RunCreate(Body):
+    assistant_id: str = Field(min_length=1, max_length=100)
+    input: dict[str, Any] | None = None
+    command: CommandIn | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] | None = None
+    multitask_strategy: MultitaskStrategy = "reject"
+    if_not_exists: Literal["create", "reject"] = "reject"
+    after_seconds: float | None = Field(default=None, ge=0, le=86_400)
+    stream_mode: Any = None
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    checkpoint: Any = None
+    checkpoint_id: str | None = None
+    webhook: str | None = None
+    durability: str | None = None

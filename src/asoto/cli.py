@@ -1,0 +1,210 @@
+"""The ``asoto`` command: db, seed, members, keys, serve, worker, demo, graph."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from asoto.config import Settings
+
+app = typer.Typer(help="asoto: the AI workflow engine of a coaching community.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+members_app = typer.Typer(help="Community members.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+graph_app = typer.Typer(help="Pictures of the flows.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(members_app, name="members")
+app.add_typer(keys_app, name="keys")
+app.add_typer(graph_app, name="graph")
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    from asoto.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings)
+    return settings
+
+
+def _run(coro: Any) -> Any:
+    from asoto.errors import AsotoError
+
+    try:
+        return asyncio.run(coro)
+    except AsotoError as exc:
+        err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
+        raise typer.Exit(2) from exc
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations and the checkpointer's set-up (safe to run from many processes)."""
+    from asoto.resources import database_uri, prepare_database
+
+    settings = _settings()
+    _run(prepare_database(settings, database_uri(settings)))
+    err.print("[green]database is up to date[/green]")
+
+
+@app.command()
+def seed(
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same community.")] = 7,
+    members: Annotated[int, typer.Option(min=8, max=100_000)] = 200,
+    logs_per_member: Annotated[int, typer.Option(min=2, max=50)] = 6,
+) -> None:
+    """Create the demo community (skipped when members already exist)."""
+    from asoto.resources import open_resources
+    from asoto.seed import community_size, seed_community
+
+    async def go() -> None:
+        async with open_resources(_settings()) as res, res.db.sessions.begin() as session:
+            if await community_size(session):
+                err.print("community already seeded; nothing to do")
+                return
+            report = await seed_community(session, res.embedder, seed=seed, members=members,
+                                          logs_per_member=logs_per_member)
+        err.print(f"seeded {report.members} members, {report.logs} logs, {report.events} events "
+                  f"({report.participations} participations), {report.projects} projects, "
+                  f"{report.connections} connections, {report.goals} goals, {report.steps} steps, "
+                  f"{report.comments} comments")
+
+    _run(go())
+
+
+@members_app.command("list")
+def members_list(
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List members (id, name, locale, interests, scores)."""
+    from asoto.persistence.models import Member
+    from asoto.resources import open_resources
+
+    async def go() -> list[dict[str, Any]]:
+        async with open_resources(_settings()) as res, res.db.sessions() as session:
+            rows = (await session.scalars(select(Member).order_by(Member.created_at, Member.id).limit(limit))).all()
+            return [{"member_id": str(m.id), "name": m.name, "locale": m.locale, "interests": list(m.interests),
+                     "scores": {"relationship": m.relationship_score, "activity": m.activity_score,
+                                "sensitivity": m.sensitivity_score}} for m in rows]
+
+    rows = _run(go())
+    for row in rows:
+        if as_json:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            s = row["scores"]
+            typer.echo(f"{row['member_id']}  {row['name']}  [{row['locale']}]  "
+                       f"関係性{s['relationship']} 多動性{s['activity']} 感受性{s['sensitivity']}  "
+                       f"{'、'.join(row['interests'])}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="member | coach | admin | service")],
+    member_id: Annotated[str | None, typer.Option(help="The member a member key acts for.")] = None,
+    label: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create an API key and print it (only the key, on stdout; it is not shown again)."""
+    from asoto.errors import InvalidInput
+    from asoto.resources import open_resources
+    from asoto.services.keys import create_key
+
+    try:
+        member = uuid.UUID(member_id) if member_id else None
+    except ValueError:
+        err.print("[red]error[/red] (invalid_id): --member-id must be a UUID")
+        raise typer.Exit(2) from None
+
+    async def go() -> str:
+        async with open_resources(_settings()) as res, res.db.sessions.begin() as session:
+            return await create_key(session, role=role, member_id=member, label=label)
+
+    try:
+        typer.echo(_run(go()))
+    except InvalidInput as exc:  # pragma: no cover - _run already maps it
+        err.print(exc.detail)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 2024, worker: bool = True) -> None:
+    """Serve the API (with one in-process worker)."""
+    import uvicorn
+
+    from asoto.api.app import create_app
+
+    uvicorn.run(create_app(_settings(), run_worker=worker), host=host, port=port, log_level="info")
+
+
+@app.command("worker")
+def worker_cmd() -> None:
+    """Run a worker process: claims and executes runs until stopped (Ctrl-C)."""
+    from asoto.notify import NotificationHub
+    from asoto.resources import open_resources
+    from asoto.worker import Worker
+
+    async def go() -> None:
+        async with open_resources(_settings()) as res:
+            hub = NotificationHub(res.uri)
+            await hub.start()
+            worker = Worker(res, hub)
+            await worker.start()
+            err.print(f"worker {worker.owner} running (concurrency {worker.concurrency}); Ctrl-C stops it")
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await worker.stop()
+                await hub.stop()
+
+    try:
+        _run(go())
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def demo(port: int = 0) -> None:
+    """Set up the embedded database, seed it, and run an ordinary and a risky log through the API."""
+    from asoto.demo import run_demo
+
+    _run(run_demo(_settings(), port=port))
+
+
+@graph_app.command("show")
+def graph_show(
+    flow: str,
+    fmt: Annotated[str, typer.Option("--format", help="mermaid | ascii | json")] = "mermaid",
+) -> None:
+    """Draw a flow's graph (offline, no network)."""
+    from asoto.errors import NotFound
+    from asoto.graphs.registry import resolve
+
+    try:
+        graph = resolve(flow).builder.compile().get_graph()
+    except NotFound as exc:
+        err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
+        raise typer.Exit(2) from exc
+    if fmt == "mermaid":
+        typer.echo(graph.draw_mermaid())
+    elif fmt == "json":
+        typer.echo(json.dumps(graph.to_json(), ensure_ascii=False, indent=2, default=str))
+    elif fmt == "ascii":
+        try:
+            typer.echo(graph.draw_ascii())
+        except ImportError:
+            err.print("ascii drawing needs the 'grandalf' package; mermaid:")
+            typer.echo(graph.draw_mermaid())
+    else:
+        err.print("[red]error[/red] (invalid_format): use mermaid, ascii or json")
+        raise typer.Exit(2)
+
+
+if __name__ == "__main__":
+    app()

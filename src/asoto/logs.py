@@ -1,0 +1,34 @@
+"""structlog set-up: JSON lines in production, readable lines in a terminal.
+
+Run lines carry ``run_id``, ``thread_id`` and ``flow`` (bound by the worker). Settings are
+never logged whole, and ``SecretStr`` values print as ``**********``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from asoto.config import Settings
+
+
+def configure_logging(settings: Settings) -> None:
+    json_lines = settings.log_format == "json" or (settings.log_format == "auto" and not sys.stderr.isatty())
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer(ensure_ascii=False) if json_lines else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

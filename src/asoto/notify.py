@@ -1,0 +1,86 @@
+"""One LISTEN connection per process, fanning Postgres notifications out to asyncio waiters.
+
+Postgres is the only coordination engine: workers in other processes or machines wake on
+``asoto_run_new``, waiters on ``asoto_run_done``, owners of a run on ``asoto_run_cancel``.
+Every waiter also polls, so a lost notification (reconnect, restart) only costs latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+import psycopg
+import structlog
+
+from asoto.persistence.database import libpq_uri
+from asoto.persistence.run_queue import CH_CANCEL, CH_NEW_RUN, CH_RUN_DONE
+
+log = structlog.get_logger(__name__)
+
+
+class NotificationHub:
+    def __init__(self, uri: str) -> None:
+        self._uri = libpq_uri(uri)
+        self._done: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self.new_run = asyncio.Event()
+        self.on_cancel: Callable[[str], None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="asoto-notify")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._uri, autocommit=True) as conn:
+                    for channel in (CH_NEW_RUN, CH_RUN_DONE, CH_CANCEL):
+                        await conn.execute(f"listen {channel}")
+                    self._ready.set()
+                    async for note in conn.notifies():
+                        self._dispatch(note.channel, note.payload)
+            except asyncio.CancelledError:
+                raise
+            except psycopg.Error as exc:
+                log.warning("notify.reconnect", error=str(exc))
+                self._wake_all()
+                await asyncio.sleep(1.0)
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        if channel == CH_NEW_RUN:
+            self.new_run.set()
+        elif channel == CH_RUN_DONE:
+            for event in self._done.pop(payload, ()):
+                event.set()
+        elif channel == CH_CANCEL and self.on_cancel is not None:
+            self.on_cancel(payload)
+
+    def _wake_all(self) -> None:
+        self.new_run.set()
+        for events in self._done.values():
+            for event in events:
+                event.set()
+
+    @contextlib.contextmanager
+    def waiting_for(self, run_id: str) -> Iterator[asyncio.Event]:
+        event = asyncio.Event()
+        self._done[run_id].add(event)
+        try:
+            yield event
+        finally:
+            waiters = self._done.get(run_id)
+            if waiters is not None:
+                waiters.discard(event)
+                if not waiters:
+                    self._done.pop(run_id, None)

@@ -1,0 +1,156 @@
+"""The run queue: runs are rows; workers claim them with ``FOR UPDATE SKIP LOCKED``.
+
+- One running run per thread is a unique partial index, so no worker bug can fork a thread.
+- A claim hands out a lease and a fencing token; every later write of the attempt is
+  predicated on that token, so a worker that lost its lease cannot overwrite a newer attempt
+  (reliability pitfall P8). Lease times are the database's clock, not the workers'.
+- A sweeper puts runs whose lease lapsed back to ``pending`` (the next attempt continues from
+  the last checkpoint) until ``max_attempts``, then marks them ``error``.
+- ``pg_notify`` wakes workers on new runs and waiters on finished runs; polling backs it up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asoto.persistence.models import Run, Thread
+
+ACTIVE = ("pending", "running")
+TERMINAL = ("success", "error", "timeout", "interrupted")
+CH_NEW_RUN = "asoto_run_new"
+CH_RUN_DONE = "asoto_run_done"
+CH_CANCEL = "asoto_run_cancel"
+
+
+async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:
+    """Delivered when the surrounding transaction commits."""
+    await session.execute(text("select pg_notify(:c, :p)"), {"c": channel, "p": payload})
+
+
+async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> Thread | None:
+    return await session.scalar(select(Thread).where(Thread.thread_id == thread_id).with_for_update())
+
+
+async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:
+    return list((await session.scalars(
+        select(Run).where(Run.thread_id == thread_id, Run.status.in_(ACTIVE)).order_by(Run.created_at)
+    )).all())
+
+
+_CLAIM = text("""
+update runs set status = 'running', attempt = attempt + 1, lease_token = :token,
+       lease_owner = :owner, lease_expires_at = now() + make_interval(secs => :lease),
+       updated_at = now()
+where run_id = (
+    select r.run_id from runs r
+    where r.status = 'pending' and r.not_before <= now()
+      and not exists (select 1 from runs x where x.thread_id = r.thread_id and x.status = 'running')
+      and not exists (select 1 from runs y where y.thread_id = r.thread_id and y.status = 'pending'
+                      and (y.created_at, y.run_id) < (r.created_at, r.run_id))
+    order by r.not_before, r.created_at
+    for update skip locked
+    limit 1)
+returning run_id, thread_id, graph_id, kwargs, created_by, attempt, lease_token
+""")
+
+
+async def claim(session: AsyncSession, *, owner: str, lease_s: float) -> dict[str, Any] | None:
+    row = (await session.execute(_CLAIM, {"token": uuid.uuid4(), "owner": owner, "lease": lease_s})).mappings().first()
+    if row is None:
+        return None
+    await session.execute(update(Thread).where(Thread.thread_id == row["thread_id"])
+                          .values(status="busy", updated_at=func.now()))
+    return dict(row)
+
+
+async def heartbeat(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID, lease_s: float) -> tuple[bool, bool]:
+    """Extend the lease. Returns (still ours, cancel requested)."""
+    row = (await session.execute(
+        update(Run).where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
+        .values(lease_expires_at=func.now() + text(f"interval '{float(lease_s)} seconds'"))
+        .returning(Run.cancel_requested)
+    )).first()
+    return (row is not None, bool(row[0]) if row else False)
+
+
+async def finish(
+    session: AsyncSession, *, run_id: uuid.UUID, token: uuid.UUID, status: str,
+    output: dict[str, Any] | None, error: dict[str, Any] | None,
+) -> bool:
+    """Record the outcome of an attempt, only if the attempt still holds the lease."""
+    done = await session.scalar(
+        update(Run).where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
+        .values(status=status, output=output, error=error, lease_token=None, lease_owner=None,
+                lease_expires_at=None, updated_at=func.now())
+        .returning(Run.run_id)
+    )
+    if done is not None:
+        await notify(session, CH_RUN_DONE, str(run_id))
+    return done is not None
+
+
+async def set_thread_after_run(
+    session: AsyncSession, thread_id: uuid.UUID, *, status: str, values: dict[str, Any] | None,
+    interrupts: dict[str, Any],
+) -> None:
+    """Thread status follows its runs: busy while any is active, else from the last outcome."""
+    still_active = await session.scalar(
+        select(func.count()).select_from(Run).where(Run.thread_id == thread_id, Run.status.in_(ACTIVE)))
+    await session.execute(update(Thread).where(Thread.thread_id == thread_id).values(
+        status="busy" if still_active else status, values=values, interrupts=interrupts,
+        updated_at=func.now(), state_updated_at=func.now()))
+
+
+async def cancel_pending(session: AsyncSession, run_id: uuid.UUID) -> bool:
+    done = await session.scalar(
+        update(Run).where(Run.run_id == run_id, Run.status == "pending")
+        .values(status="interrupted", error={"error": "Cancelled", "message": "cancelled before it started"},
+                updated_at=func.now()).returning(Run.run_id))
+    if done is not None:
+        await notify(session, CH_RUN_DONE, str(run_id))
+    return done is not None
+
+
+async def request_cancel(session: AsyncSession, run_id: uuid.UUID) -> bool:
+    done = await session.scalar(
+        update(Run).where(Run.run_id == run_id, Run.status == "running")
+        .values(cancel_requested=True, updated_at=func.now()).returning(Run.run_id))
+    if done is not None:
+        await notify(session, CH_CANCEL, str(run_id))
+    return done is not None
+
+
+async def sweep_expired(session: AsyncSession, *, max_attempts: int) -> list[uuid.UUID]:
+    """Give runs of dead workers to the next worker (or fail them after too many attempts)."""
+    expired = (await session.execute(
+        select(Run.run_id, Run.attempt, Run.thread_id).where(
+            Run.status == "running", Run.lease_expires_at < func.now()).with_for_update(skip_locked=True)
+    )).all()
+    swept = []
+    for run_id, attempt, thread_id in expired:
+        if attempt >= max_attempts:
+            await session.execute(update(Run).where(Run.run_id == run_id).values(
+                status="error", lease_token=None, lease_owner=None, lease_expires_at=None,
+                error={"error": "WorkerLost", "message": f"gave up after {attempt} attempts"},
+                updated_at=func.now()))
+            await session.execute(update(Thread).where(Thread.thread_id == thread_id).values(status="error"))
+            await notify(session, CH_RUN_DONE, str(run_id))
+        else:
+            await session.execute(update(Run).where(Run.run_id == run_id).values(
+                status="pending", lease_token=None, lease_owner=None, lease_expires_at=None,
+                updated_at=func.now()))
+            await notify(session, CH_NEW_RUN, str(run_id))
+        swept.append(run_id)
+    return swept
+
+
+async def get_run(session: AsyncSession, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run | None:
+    return await session.scalar(select(Run).where(and_(Run.run_id == run_id, Run.thread_id == thread_id)))
+
+
+async def delete_thread_rows(session: AsyncSession, thread_id: uuid.UUID) -> None:
+    await session.execute(delete(Thread).where(Thread.thread_id == thread_id))

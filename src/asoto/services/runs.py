@@ -1,0 +1,229 @@
+"""Runs: validate, authorise and enqueue; wait for and read outcomes; cancel.
+
+The HTTP request never runs a graph. Creating a run locks the thread row, so the checks
+(one active run per thread, the pending interrupt a resume targets) and the insert are one
+atomic decision: two concurrent resumes of one interrupt cannot both be accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import string
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asoto.api.schemas import RunCreate
+from asoto.errors import Forbidden, InvalidInput, NotFound, NotInterrupted, ThreadBusy
+from asoto.graphs.approval_shapes import ApprovalDecision
+from asoto.graphs.registry import Flow, edit_model_for, resolve
+from asoto.notify import NotificationHub
+from asoto.persistence import run_queue
+from asoto.persistence.models import Member, Run, Thread
+from asoto.resources import Resources
+from asoto.serialize import state_interrupts
+from asoto.services import threads
+from asoto.services.keys import Principal
+
+UNSUPPORTED = ("interrupt_before", "interrupt_after", "checkpoint", "checkpoint_id", "webhook")
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    return {
+        "run_id": str(run.run_id),
+        "thread_id": str(run.thread_id),
+        "assistant_id": str(run.assistant_id),
+        "created_at": run.created_at.isoformat(),
+        "updated_at": run.updated_at.isoformat(),
+        "status": run.status,
+        "metadata": run.metadata_,
+        "kwargs": run.kwargs,
+        "multitask_strategy": run.multitask_strategy,
+    }
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
+
+
+async def _validate_input(session: AsyncSession, principal: Principal, flow: Flow, raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        parsed = flow.input_model.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(f"invalid input for {flow.graph_id}: {_errors(exc)}") from exc
+    member_id = getattr(parsed, "member_id", None)
+    if member_id is not None:
+        if principal.role == "member" and member_id != principal.member_id:
+            raise Forbidden("a member key may only start runs for its own member", code="member_mismatch")
+        if principal.role == "coach":
+            raise Forbidden("coach keys decide approvals; they do not start flows for members")
+        if await session.get(Member, member_id) is None:
+            raise InvalidInput(f"member {member_id} does not exist", code="unknown_member")
+    return parsed.model_dump(mode="json")
+
+
+def _resume_map(pending: dict[str, dict[str, Any]], resume: Any) -> dict[str, Any]:
+    """Resolve a resume to ``{interrupt_id: value}``; stale or ambiguous resumes are refused."""
+    if isinstance(resume, dict) and resume and all(k in pending for k in resume):
+        return dict(resume)
+    if isinstance(resume, dict) and resume and all(len(k) == 32 and all(c in string.hexdigits for c in k) for k in resume):
+        raise NotInterrupted("the resume names an interrupt that is not pending", code="stale_interrupt")
+    if len(pending) != 1:
+        raise InvalidInput("several interrupts are pending: resume with a map {interrupt_id: value}",
+                           code="ambiguous_resume")
+    return {next(iter(pending)): resume}
+
+
+def _check_approval_resume(principal: Principal, request: dict[str, Any], value: Any) -> dict[str, Any]:
+    if not principal.decides_approvals:
+        raise Forbidden("only coaches and admins decide approvals", code="approval_requires_coach")
+    try:
+        decision = ApprovalDecision.model_validate(value)
+        edit_model = edit_model_for(str(request.get("kind")))
+        if decision.decision == "edit" and edit_model is not None:
+            edit_model.model_validate(decision.payload)
+    except ValidationError as exc:
+        raise InvalidInput(f"invalid approval decision: {_errors(exc)}", code="invalid_decision") from exc
+    return {**decision.model_dump(exclude_none=True), "decided_by": principal.id}
+
+
+async def _validate_resume(res: Resources, principal: Principal, thread: Thread, flow: Flow, resume: Any) -> dict[str, Any]:
+    snapshot = await res.graphs[flow.graph_id].aget_state({"configurable": {"thread_id": str(thread.thread_id)}})
+    pending = {i["id"]: i["value"] for group in state_interrupts(snapshot).values() for i in group}
+    if not pending:
+        raise NotInterrupted(f"thread {thread.thread_id} is not waiting on an interrupt")
+    mapping = _resume_map(pending, resume)
+    for interrupt_id, value in list(mapping.items()):
+        request = pending[interrupt_id]
+        if isinstance(request, dict) and request.get("type") == "approval":
+            mapping[interrupt_id] = _check_approval_resume(principal, request, value)
+    return mapping
+
+
+async def create(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID,
+                 body: RunCreate) -> Run:
+    flow = resolve(body.assistant_id)
+    used = [name for name in UNSUPPORTED if getattr(body, name) not in (None, [], "")]
+    if used:
+        raise InvalidInput(f"not supported by this server: {', '.join(used)}", code="unsupported_option")
+    if (body.input is None) == (body.command is None or body.command.resume is None):
+        raise InvalidInput("send exactly one of input or command.resume", code="input_or_command")
+    if body.command is not None and (body.command.update is not None or body.command.goto is not None):
+        raise InvalidInput("command.update and command.goto are not supported; use command.resume",
+                           code="unsupported_option")
+    if body.multitask_strategy == "rollback":
+        raise InvalidInput("multitask_strategy rollback is not supported", code="unsupported_option")
+
+    thread = await session.scalar(select(Thread).where(Thread.thread_id == thread_id).with_for_update())
+    if thread is None:
+        if body.if_not_exists != "create":
+            raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
+        thread = Thread(thread_id=thread_id, member_id=principal.member_id, graph_id=flow.graph_id,
+                        metadata_={"owner": principal.id, "graph_id": flow.graph_id}, created_by=principal.id,
+                        status="idle", interrupts={})
+        session.add(thread)
+        await session.flush()
+    else:
+        thread = await threads.get_visible(session, principal, thread_id, lock=True)
+    if thread.graph_id and thread.graph_id != flow.graph_id:
+        raise InvalidInput(f"thread {thread_id} belongs to {thread.graph_id}, not {flow.graph_id}",
+                           code="graph_mismatch")
+
+    active = await run_queue.active_runs(session, thread_id)
+    kwargs: dict[str, Any]
+    if body.command is not None:
+        if active:
+            raise ThreadBusy(f"thread {thread_id} has an active run; resume it when it is interrupted")
+        kwargs = {"command": {"resume": await _validate_resume(res, principal, thread, flow, body.command.resume)}}
+    else:
+        assert body.input is not None
+        kwargs = {"input": await _validate_input(session, principal, flow, body.input)}
+        member_id = uuid.UUID(kwargs["input"]["member_id"]) if "member_id" in kwargs["input"] else None
+        if thread.member_id is None and member_id is not None:
+            thread.member_id = member_id
+        elif member_id is not None and thread.member_id != member_id:
+            raise Forbidden(f"thread {thread_id} belongs to another member", code="member_mismatch")
+        if active:
+            if body.multitask_strategy == "reject":
+                raise ThreadBusy("Thread is already running a task. Wait for it to finish or choose a "
+                                 "different multitask strategy.")
+            if body.multitask_strategy == "interrupt":
+                for run in active:
+                    if not await run_queue.cancel_pending(session, run.run_id):
+                        await run_queue.request_cancel(session, run.run_id)
+
+    thread.graph_id = flow.graph_id
+    thread.status = "busy"
+    thread.updated_at = func.now()  # type: ignore[assignment]
+    delay = timedelta(seconds=body.after_seconds or 0)
+    run = Run(
+        run_id=uuid.uuid4(), thread_id=thread_id, assistant_id=flow.assistant_id, graph_id=flow.graph_id,
+        status="pending", kwargs=kwargs, metadata_=body.metadata, multitask_strategy=body.multitask_strategy,
+        created_by=principal.id, not_before=func.now() + delay,
+    )
+    session.add(run)
+    await run_queue.notify(session, run_queue.CH_NEW_RUN, str(run.run_id))
+    await session.flush()
+    await session.refresh(run)
+    return run
+
+
+async def get_visible(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+    await threads.get_visible(session, principal, thread_id)
+    run = await run_queue.get_run(session, thread_id, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} not found", code="run_not_found")
+    return run
+
+
+async def list_for_thread(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, *, limit: int,
+                          offset: int, status: str | None) -> list[Run]:
+    await threads.get_visible(session, principal, thread_id)
+    stmt = select(Run).where(Run.thread_id == thread_id)
+    if status:
+        stmt = stmt.where(Run.status == status)
+    stmt = stmt.order_by(Run.created_at.desc()).limit(limit).offset(offset)
+    return list((await session.scalars(stmt)).all())
+
+
+async def wait(res: Resources, hub: NotificationHub, run_id: uuid.UUID, *, poll_s: float = 2.0) -> Run:
+    """Block until the run is no longer pending or running (notification, or polling)."""
+    while True:
+        with hub.waiting_for(str(run_id)) as done:
+            async with res.db.sessions() as session:
+                run = await session.get(Run, run_id)
+            if run is None:
+                raise NotFound(f"run {run_id} not found", code="run_not_found")
+            if run.status in run_queue.TERMINAL:
+                return run
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=poll_s)
+
+
+def result(run: Run) -> dict[str, Any]:
+    """What wait/join return: the final values, with ``__error__`` when the run failed."""
+    if run.status in ("error", "timeout"):
+        return {"__error__": run.error or {"error": "Error", "message": "the run failed"}}
+    if run.status == "interrupted" and run.output is None:
+        return {"__error__": run.error or {"error": "Cancelled", "message": "the run was cancelled"}}
+    return run.output or {}
+
+
+async def cancel(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+    run = await get_visible(session, principal, thread_id, run_id)
+    if principal.role == "coach":
+        raise Forbidden("coach keys cannot cancel runs")
+    if run.status == "pending":
+        await run_queue.cancel_pending(session, run_id)
+        thread = await threads.get_visible(session, principal, thread_id, lock=True)
+        await run_queue.set_thread_after_run(
+            session, thread_id, status="interrupted" if thread.interrupts else "idle",
+            values=thread.values, interrupts=thread.interrupts)
+    elif run.status == "running":
+        await run_queue.request_cancel(session, run_id)
+    return run

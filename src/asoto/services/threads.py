@@ -1,0 +1,156 @@
+"""Threads: ownership, search, state and history (graph state read from the checkpointer)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from sqlalchemy import and_, asc, desc, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asoto.api.schemas import ThreadCreate, ThreadSearch
+from asoto.errors import Conflict, NotFound, ThreadBusy
+from asoto.persistence import run_queue
+from asoto.persistence.models import Thread
+from asoto.resources import Resources
+from asoto.serialize import jsonable
+from asoto.services.keys import Principal
+
+
+def thread_json(t: Thread) -> dict[str, Any]:
+    return {
+        "thread_id": str(t.thread_id),
+        "created_at": t.created_at.isoformat(),
+        "updated_at": t.updated_at.isoformat(),
+        "state_updated_at": (t.state_updated_at or t.updated_at).isoformat(),
+        "metadata": t.metadata_,
+        "status": t.status,
+        "values": t.values,
+        "interrupts": t.interrupts,
+        "config": {},
+    }
+
+
+def visible(principal: Principal) -> Any:
+    """The SQL filter of threads a principal may see (members: only their own)."""
+    if principal.reads_everything:
+        return True
+    return Thread.member_id == principal.member_id
+
+
+async def get_visible(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, *, lock: bool = False) -> Thread:
+    stmt = select(Thread).where(and_(Thread.thread_id == thread_id, visible(principal)))
+    if lock:
+        stmt = stmt.with_for_update()
+    thread = await session.scalar(stmt)
+    if thread is None:
+        raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
+    return thread
+
+
+async def create(session: AsyncSession, principal: Principal, body: ThreadCreate) -> Thread:
+    thread_id = body.thread_id or uuid.uuid4()
+    existing = await session.get(Thread, thread_id)
+    if existing is not None:
+        if body.if_exists == "do_nothing":
+            return await get_visible(session, principal, thread_id)
+        raise Conflict(f"thread {thread_id} already exists", code="thread_exists")
+    graph_id = body.metadata.get("graph_id")
+    thread = Thread(
+        thread_id=thread_id,
+        member_id=principal.member_id if principal.role == "member" else None,
+        graph_id=graph_id if isinstance(graph_id, str) else None,
+        metadata_={**body.metadata, **({"owner": principal.id})},
+        created_by=principal.id,
+        status="idle",
+        interrupts={},
+    )
+    session.add(thread)
+    await session.flush()
+    await session.refresh(thread)
+    return thread
+
+
+async def search(session: AsyncSession, principal: Principal, body: ThreadSearch) -> list[Thread]:
+    stmt = select(Thread).where(visible(principal))
+    if body.metadata:
+        stmt = stmt.where(Thread.metadata_.contains(body.metadata))
+    if body.values:
+        stmt = stmt.where(Thread.values.contains(body.values))
+    if body.ids:
+        stmt = stmt.where(Thread.thread_id.in_(body.ids))
+    if body.status:
+        stmt = stmt.where(Thread.status == body.status)
+    column = {"thread_id": Thread.thread_id, "status": Thread.status, "created_at": Thread.created_at,
+              "updated_at": Thread.updated_at}[body.sort_by]
+    order = desc(column) if body.sort_order == "desc" else asc(column)
+    stmt = stmt.order_by(order, Thread.thread_id).limit(body.limit).offset(body.offset)
+    return list((await session.scalars(stmt)).all())
+
+
+def _config(thread_id: uuid.UUID, checkpoint_id: str | None = None) -> RunnableConfig:
+    configurable: dict[str, Any] = {"thread_id": str(thread_id)}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+        configurable["checkpoint_ns"] = ""
+    return {"configurable": configurable}
+
+
+def snapshot_json(snapshot: Any) -> dict[str, Any]:
+    config = snapshot.config or {}
+    conf = config.get("configurable", {})
+    parent = (snapshot.parent_config or {}).get("configurable") if snapshot.parent_config else None
+    interrupts = [{"id": i.id, "value": jsonable(i.value)} for i in snapshot.interrupts]
+    return {
+        "values": jsonable(snapshot.values),
+        "next": list(snapshot.next),
+        "tasks": [
+            {"id": t.id, "name": t.name, "error": str(t.error) if t.error else None,
+             "interrupts": [{"id": i.id, "value": jsonable(i.value)} for i in t.interrupts],
+             "checkpoint": None, "state": None, "result": jsonable(t.result) if t.result is not None else None}
+            for t in snapshot.tasks
+        ],
+        "checkpoint": {"thread_id": conf.get("thread_id"), "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                       "checkpoint_id": conf.get("checkpoint_id"), "checkpoint_map": None},
+        "metadata": jsonable(snapshot.metadata or {}),
+        "created_at": snapshot.created_at,
+        "parent_checkpoint": ({"thread_id": parent.get("thread_id"), "checkpoint_ns": parent.get("checkpoint_ns", ""),
+                               "checkpoint_id": parent.get("checkpoint_id"), "checkpoint_map": None}
+                              if parent else None),
+        "interrupts": interrupts,
+    }
+
+
+def _empty_state() -> dict[str, Any]:
+    return {"values": {}, "next": [], "tasks": [], "checkpoint": None, "metadata": {}, "created_at": None,
+            "parent_checkpoint": None, "interrupts": []}
+
+
+async def state(res: Resources, thread: Thread, checkpoint_id: str | None = None) -> dict[str, Any]:
+    if not thread.graph_id:
+        return _empty_state()
+    snapshot = await res.graphs[thread.graph_id].aget_state(_config(thread.thread_id, checkpoint_id))
+    if checkpoint_id and snapshot.config is None:
+        raise NotFound(f"checkpoint {checkpoint_id} not found", code="checkpoint_not_found")
+    return snapshot_json(snapshot) if snapshot.config else _empty_state()
+
+
+async def history(res: Resources, thread: Thread, *, limit: int, before: str | None,
+                  metadata: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not thread.graph_id:
+        return []
+    graph = res.graphs[thread.graph_id]
+    before_config = _config(thread.thread_id, before) if before else None
+    return [snapshot_json(s) async for s in graph.aget_state_history(
+        _config(thread.thread_id), limit=limit, before=before_config, filter=metadata)]
+
+
+async def delete(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> None:
+    """Delete a thread's rows and checkpoints (PII retention). A running run must be cancelled
+    first: a worker still writing would bring deleted checkpoints back (pitfall P8)."""
+    await get_visible(session, principal, thread_id, lock=True)
+    if any(run.status == "running" for run in await run_queue.active_runs(session, thread_id)):
+        raise ThreadBusy(f"thread {thread_id} has a running run; cancel it first")
+    await run_queue.delete_thread_rows(session, thread_id)
+    await res.saver.adelete_thread(str(thread_id))

@@ -1,0 +1,176 @@
+"""The worker: claims runs, executes their graph, records the outcome.
+
+The HTTP request never runs a graph. ``asoto serve`` starts one worker in-process and
+``asoto worker`` adds processes. A worker that dies loses nothing: its leases lapse, a
+sweeper requeues the runs, and the next attempt continues from the last checkpoint
+(``durability="sync"``: each step is saved before the next starts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import uuid
+from typing import Any
+
+import structlog
+from langgraph.types import Command
+from sqlalchemy.exc import IntegrityError
+
+from asoto.graphs.context import run_config
+from asoto.notify import NotificationHub
+from asoto.persistence import run_queue
+from asoto.resources import Resources
+from asoto.serialize import jsonable, state_interrupts
+
+log = structlog.get_logger(__name__)
+
+
+class Worker:
+    def __init__(self, res: Resources, hub: NotificationHub, *, concurrency: int | None = None) -> None:
+        self.res = res
+        self.hub = hub
+        self.concurrency = concurrency or res.settings.worker_concurrency
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        hub.on_cancel = self._cancel_local
+
+    async def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run_loop(), name="asoto-worker")
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stop claiming; give running runs a grace period, then cancel (they will be requeued)."""
+        self._stopping = True
+        self.hub.new_run.set()
+        if self._loop_task:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks.values()), timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _run_loop(self) -> None:
+        poll = self.res.settings.worker_poll_s
+        lease = self.res.settings.run_lease_s
+        next_sweep = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            self.hub.new_run.clear()
+            if loop.time() >= next_sweep:
+                await self._sweep()
+                next_sweep = loop.time() + lease / 2
+            claimed = True
+            while claimed and len(self._tasks) < self.concurrency and not self._stopping:
+                claimed = await self._claim_one()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.hub.new_run.wait(), timeout=poll)
+
+    async def _sweep(self) -> None:
+        async with self.res.db.sessions.begin() as session:
+            swept = await run_queue.sweep_expired(session, max_attempts=self.res.settings.run_max_attempts)
+        if swept:
+            log.warning("worker.swept", runs=[str(r) for r in swept])
+
+    async def _claim_one(self) -> bool:
+        try:
+            async with self.res.db.sessions.begin() as session:
+                job = await run_queue.claim(session, owner=self.owner, lease_s=self.res.settings.run_lease_s)
+        except IntegrityError:
+            return True  # another worker started a run of that thread first; try the next one
+        if job is None:
+            return False
+        run_id = str(job["run_id"])
+        task = asyncio.create_task(self._execute(job), name=f"run-{run_id}")
+        self._tasks[run_id] = task
+        task.add_done_callback(lambda _t, rid=run_id: self._tasks.pop(rid, None))
+        return True
+
+    def _cancel_local(self, run_id: str) -> None:
+        task = self._tasks.get(run_id)
+        if task is not None:
+            task.cancel()
+
+    async def _heartbeat(self, run_id: uuid.UUID, token: uuid.UUID, runner: asyncio.Task[Any]) -> None:
+        lease = self.res.settings.run_lease_s
+        while True:
+            await asyncio.sleep(lease / 3)
+            async with self.res.db.sessions.begin() as session:
+                ours, cancel = await run_queue.heartbeat(session, run_id, token, lease)
+            if not ours or cancel:
+                runner.cancel()
+                return
+
+    @staticmethod
+    async def _payload(graph: Any, config: Any, job: dict[str, Any]) -> Any:
+        """What to send the graph: the run's input or resume, or ``None`` to continue a retried
+        attempt from its last checkpoint (when it stopped mid-graph with no pending interrupt)."""
+        kwargs = job["kwargs"]
+        original = Command(resume=kwargs["command"]["resume"]) if kwargs.get("command") else kwargs.get("input")
+        if job["attempt"] <= 1:
+            return original
+        state = await graph.aget_state(config)
+        if state.next and not state_interrupts(state) and state.metadata.get("run_id") == str(job["run_id"]):
+            return None
+        return original
+
+    async def _execute(self, job: dict[str, Any]) -> None:
+        run_id: uuid.UUID = job["run_id"]
+        thread_id: uuid.UUID = job["thread_id"]
+        token: uuid.UUID = job["lease_token"]
+        bound = log.bind(run_id=str(run_id), thread_id=str(thread_id), flow=job["graph_id"])
+        graph = self.res.graphs[job["graph_id"]]
+        config = run_config(thread_id, run_id)
+        payload = await self._payload(graph, config, job)
+        context = self.res.context(actor=job["created_by"] or "system")
+        bound.info("run.start", attempt=job["attempt"])
+        status, output, error = "success", None, None
+
+        async def drive() -> dict[str, Any] | None:
+            last = None
+            async for chunk in graph.astream(payload, config, context=context, stream_mode="values",
+                                             durability="sync"):
+                last = chunk
+            return last
+
+        runner = asyncio.create_task(drive())
+        beat = asyncio.create_task(self._heartbeat(run_id, token, runner))
+        try:
+            await runner
+        except asyncio.CancelledError:
+            status, error = "interrupted", {"error": "Cancelled", "message": "the run was cancelled"}
+            if self._stopping:
+                bound.info("run.released")
+                beat.cancel()
+                return  # lease lapses; another worker continues it
+        except Exception as exc:  # the worker boundary: record any failure of the graph on the run
+            status, error = "error", {"error": type(exc).__name__, "message": str(exc)[:2000]}
+            bound.error("run.error", error=error["error"], message=error["message"])
+        finally:
+            beat.cancel()
+        state = await graph.aget_state(config)
+        interrupts = state_interrupts(state)
+        values = jsonable(state.values)
+        if status == "success" and interrupts:
+            status = "interrupted"
+        output = dict(values)
+        flat = [i for group in interrupts.values() for i in group]
+        if flat:
+            output["__interrupt__"] = flat
+        thread_status = {"success": "idle", "interrupted": "interrupted" if flat else "idle", "error": "error"}[status]
+        async with self.res.db.sessions.begin() as session:
+            if await run_queue.finish(session, run_id=run_id, token=token, status=status, output=output, error=error):
+                await run_queue.set_thread_after_run(session, thread_id, status=thread_status, values=values,
+                                                     interrupts=interrupts)
+        bound.info("run.end", status=status)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(jsonable(value), ensure_ascii=False)
