@@ -81,11 +81,18 @@ class LangChainStructuredModel:
 
     offline = False
 
-    def __init__(self, spec: str, settings: Settings, fallback: str | None = None) -> None:
+    def __init__(self, spec: str, chat: Any, *, attempts: int, fallback: Any = None,
+                 max_wait_s: float = 20.0) -> None:
         self.model_id = spec
-        self._chat = _init_chat(spec, settings)
-        self._fallback = _init_chat(fallback, settings) if fallback else None
-        self._attempts = settings.llm_max_attempts
+        self._chat = chat
+        self._fallback = fallback
+        self._attempts = attempts
+        self._max_wait_s = max_wait_s
+
+    @classmethod
+    def from_settings(cls, spec: str, settings: Settings, fallback: str | None = None) -> LangChainStructuredModel:
+        return cls(spec, _init_chat(spec, settings), attempts=settings.llm_max_attempts,
+                   fallback=_init_chat(fallback, settings) if fallback else None)
 
     async def generate(
         self,
@@ -107,7 +114,7 @@ class LangChainStructuredModel:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(is_retryable),
             stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential_jitter(initial=0.5, max=20),
+            wait=wait_exponential_jitter(initial=min(0.5, self._max_wait_s), max=self._max_wait_s),
             reraise=True,
         ):
             with attempt:
@@ -141,4 +148,4 @@ def make_model(settings: Settings, embedder: Any) -> StructuredModel:
         from asoto.agents.offline import OfflineStructuredModel
 
         return OfflineStructuredModel(embedder)
-    return LangChainStructuredModel(settings.llm, settings, fallback=settings.llm_fallback)
+    return LangChainStructuredModel.from_settings(settings.llm, settings, fallback=settings.llm_fallback)

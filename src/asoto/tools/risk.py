@@ -23,7 +23,8 @@ CATEGORIES = ("self_harm", "distress", "harm_to_others", "harassment")
 SIMILARITY_THRESHOLD = 0.62
 
 LEXICON = MappingProxyType({
-    "self_harm": ("死にたい", "消えたい", "自殺", "自死", "リストカット", "リスカ", "首を吊", "飛び降り",
+    "self_harm": ("死にたい", "死にたく", "死んでしまいたい", "消えたい", "消えてしまいたい", "消えてなくなりたい",
+                  "いなくなってしまいたい", "生きるのがつらい", "生きるのが辛い", "自殺", "自死", "リストカット", "リスカ", "首を吊", "飛び降り",
                   "自分を傷つけ", "生きていたくない", "生きている意味がない", "生きる意味がない",
                   "楽になりたい", "終わりにしたい", "いなくなりたい", "kill myself", "suicide",
                   "suicidal", "self-harm", "self harm", "hurt myself", "end my life", "want to die",

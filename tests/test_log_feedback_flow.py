@@ -1,0 +1,184 @@
+"""The log_feedback graph on the real Postgres checkpointer, driven through interrupt/resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import pytest
+from langgraph.types import Command
+from sqlalchemy import func, select
+
+from asoto.graphs.context import run_config
+from asoto.persistence.models import Approval, AuditEvent, Log, Member, PointEvent
+from asoto.resources import Resources
+
+from .conftest import GOOD_DRAFT, ORDINARY_LOG, RISKY_LOG, ScriptedModel, first_member
+
+
+async def _run(res: Resources, payload: Any, thread_id: uuid.UUID, *, actor: str = "service:test",
+               model: Any = None) -> dict[str, Any]:
+    graph = res.graphs["log_feedback"]
+    context = res.context(actor=actor)
+    if model is not None:
+        context = dataclasses.replace(context, model=model)
+    return await graph.ainvoke(payload, run_config(thread_id, uuid.uuid4()), context=context, durability="sync")
+
+
+async def _visited(res: Resources, thread_id: uuid.UUID) -> list[str]:
+    graph = res.graphs["log_feedback"]
+    steps = [s async for s in graph.aget_state_history({"configurable": {"thread_id": str(thread_id)}})]
+    names: list[str] = []
+    for snapshot in reversed(steps):  # oldest first; ``next`` is what ran after each checkpoint
+        names.extend(n for n in snapshot.next if n != "__start__")
+    return names
+
+
+async def test_happy_path_publishes_feedback_and_updates_scores(resources: Resources) -> None:
+    member = await first_member(resources)
+    thread_id = uuid.uuid4()
+    out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, thread_id)
+    assert out["status"] == "published"
+    assert set(out["feedback"]) == {"affirmation", "insight", "question", "next_action"}
+    assert all(isinstance(v, str) and v for v in out["feedback"].values())
+    assert out["risk"] == {"level": "none", "reasons": [], "evidence": []}
+    assert set(out["scores"]) == {"relationship", "activity", "sensitivity"}
+    assert all(isinstance(v, int) and 0 <= v <= 100 for v in out["scores"].values())
+    assert out["generated_by"]["provider"] == "offline" and "オフライン" in out["generated_by"]["label"]
+    assert out["similar_logs"] and all(s["log_id"] != out["log_id"] for s in out["similar_logs"])
+    async with resources.db.sessions() as session:
+        log = await session.get(Log, uuid.UUID(out["log_id"]))
+        assert log is not None and log.feedback_status == "published" and log.feedback == out["feedback"]
+        assert log.member_id == member.id and log.embedding_model == resources.embedder.model_id
+        fresh = await session.get(Member, member.id)
+        assert fresh is not None and fresh.relationship_score == out["scores"]["relationship"]
+        points = await session.scalar(select(func.sum(PointEvent.points)).where(PointEvent.member_id == member.id))
+        assert points == 15
+    assert "request_review" not in await _visited(resources, thread_id)
+
+
+async def test_similar_logs_are_only_the_members_own(resources: Resources) -> None:
+    member = await first_member(resources)
+    out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, uuid.uuid4())
+    async with resources.db.sessions() as session:
+        owners = set((await session.scalars(select(Log.member_id).where(
+            Log.id.in_([uuid.UUID(s["log_id"]) for s in out["similar_logs"]])))).all())
+    assert owners == {member.id}
+
+
+async def test_redraft_path_fixes_a_bad_draft(resources: Resources) -> None:
+    member = await first_member(resources)
+    model = ScriptedModel({"log_feedback.draft": [{**GOOD_DRAFT, "question": ""}, GOOD_DRAFT],
+                           "log_feedback.risk": [{"level": "none", "reasons": []}]})
+    thread_id = uuid.uuid4()
+    out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, thread_id, model=model)
+    assert out["status"] == "published" and out["feedback"] == GOOD_DRAFT
+    drafts = [facts for task, facts in model.calls if task == "log_feedback.draft"]
+    assert len(drafts) == 2 and drafts[1]["issues"] == ["question is empty"]
+    assert (await _visited(resources, thread_id)).count("draft") == 2
+
+
+async def test_a_draft_that_never_passes_goes_to_a_person(resources: Resources) -> None:
+    member = await first_member(resources)
+    model = ScriptedModel({"log_feedback.draft": [{**GOOD_DRAFT, "question": "考えてみましょう。"}],
+                           "log_feedback.risk": [{"level": "none", "reasons": []}]})
+    thread_id = uuid.uuid4()
+    out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, thread_id, model=model)
+    [pending] = out["__interrupt__"]
+    assert pending.value["reasons"] == ["quality_check_failed"]
+    assert (await _visited(resources, thread_id)).count("draft") == 3  # one draft + two redrafts
+
+
+async def test_a_model_can_add_risk_but_never_clear_it(resources: Resources) -> None:
+    member = await first_member(resources)
+    adds = ScriptedModel({"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "review", "reasons": ["harassment"]}]})
+    out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, uuid.uuid4(), model=adds)
+    assert out["risk"]["reasons"] == ["harassment"] and "__interrupt__" in out
+    clears = ScriptedModel({"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "none", "reasons": []}]})
+    out = await _run(resources, {"member_id": str(member.id), "log": RISKY_LOG}, uuid.uuid4(), model=clears)
+    assert out["risk"]["level"] == "review" and "__interrupt__" in out
+
+
+async def _risky(resources: Resources) -> tuple[uuid.UUID, dict[str, Any], Member]:
+    member = await first_member(resources)
+    thread_id = uuid.uuid4()
+    out = await _run(resources, {"member_id": str(member.id), "log": RISKY_LOG}, thread_id)
+    return thread_id, out, member
+
+
+async def test_risky_log_waits_for_a_person_and_is_never_published_before(resources: Resources) -> None:
+    thread_id, out, _ = await _risky(resources)
+    [pending] = out["__interrupt__"]
+    value = pending.value
+    assert value["type"] == "approval" and value["kind"] == "log_feedback"
+    assert {"self_harm", "distress"} <= set(value["reasons"])
+    assert set(value["proposal"]["feedback"]) == {"affirmation", "insight", "question", "next_action"}
+    assert "status" not in out
+    async with resources.db.sessions() as session:
+        log = await session.get(Log, uuid.UUID(out["log_id"]))
+        approval = await session.get(Approval, uuid.UUID(value["approval_id"]))
+    assert log is not None and log.feedback_status == "pending_review" and log.feedback is None
+    assert approval is not None and approval.status == "pending" and approval.thread_id == thread_id
+    state = await resources.graphs["log_feedback"].aget_state({"configurable": {"thread_id": str(thread_id)}})
+    assert state.next == ("await_decision",)
+
+
+@pytest.mark.parametrize("decision", ["approve", "edit", "reject"])
+async def test_risky_log_decisions(resources: Resources, decision: str) -> None:
+    thread_id, out, _ = await _risky(resources)
+    approval_id = out["__interrupt__"][0].value["approval_id"]
+    edited = {**GOOD_DRAFT, "affirmation": "書いてくれてありがとう。コーチから連絡します。"}
+    resume: dict[str, Any] = {"decision": decision, "decided_by": "coach:abc", "comment": "確認済み"}
+    if decision == "edit":
+        resume["payload"] = {"feedback": edited}
+    final = await _run(resources, Command(resume=resume), thread_id)
+    expected = {"approve": ("published", out["__interrupt__"][0].value["proposal"]["feedback"]),
+                "edit": ("published", edited), "reject": ("rejected", None)}[decision]
+    assert final["status"] == expected[0]
+    if expected[1] is not None:
+        assert final["feedback"] == expected[1]
+    async with resources.db.sessions() as session:
+        log = await session.get(Log, uuid.UUID(final["log_id"]))
+        approval = await session.get(Approval, uuid.UUID(approval_id))
+        trail = (await session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == approval_id)
+                                       .order_by(AuditEvent.id))).all()
+    assert log is not None and log.feedback_status == expected[0]
+    assert approval is not None and approval.decided_by == "coach:abc" and approval.decision == decision
+    assert trail == ["approval.created", f"approval.{ {'approve': 'approved', 'edit': 'edited', 'reject': 'rejected'}[decision]}"]
+
+
+async def test_resume_with_an_invalid_edit_fails_without_publishing(resources: Resources) -> None:
+    thread_id, out, _ = await _risky(resources)
+    with pytest.raises(Exception, match="feedback"):
+        await _run(resources, Command(resume={"decision": "edit", "payload": {"feedback": {"affirmation": ""}}}), thread_id)
+    async with resources.db.sessions() as session:
+        log = await session.get(Log, uuid.UUID(out["log_id"]))
+    assert log is not None and log.feedback_status == "pending_review"
+
+
+async def test_nodes_before_the_interrupt_are_idempotent(resources: Resources) -> None:
+    """Replaying the flow's first nodes for the same run writes no second log or approval."""
+    member = await first_member(resources)
+    graph = resources.graphs["log_feedback"]
+    thread_id, run_id = uuid.uuid4(), uuid.uuid4()
+    payload = {"member_id": str(member.id), "log": RISKY_LOG}
+    for _ in range(2):  # same run id, as a retried attempt would have
+        await graph.ainvoke(payload, run_config(thread_id, run_id), context=resources.context(), durability="sync")
+    async with resources.db.sessions() as session:
+        logs = await session.scalar(select(func.count()).select_from(Log).where(Log.thread_id == thread_id))
+        approvals = await session.scalar(select(func.count()).select_from(Approval).where(Approval.thread_id == thread_id))
+    assert (logs, approvals) == (1, 1)
+
+
+def test_graph_topology() -> None:
+    from asoto.graphs.log_feedback import builder
+
+    graph = builder.compile().get_graph()
+    nodes = set(graph.nodes) - {"__start__", "__end__"}
+    assert nodes == {"load_context", "store_log", "retrieve_similar", "score", "risk_check", "draft", "check",
+                     "request_review", "await_decision", "apply_decision", "publish", "reject"}
+    edges = {(e.source, e.target) for e in graph.edges}
+    assert {("check", "draft"), ("check", "request_review"), ("check", "publish"),
+            ("apply_decision", "publish"), ("apply_decision", "reject")} <= edges
+    assert "risk_check" in graph.draw_mermaid()

@@ -1,0 +1,125 @@
+"""The chat-model seam: the offline model's honesty and the single retry layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from pydantic import BaseModel
+
+from asoto.agents.embeddings import OfflineEmbedder
+from asoto.agents.feedback_writer import FeedbackDraft, draft_feedback
+from asoto.agents.llm import OFFLINE_MODEL_ID, LangChainStructuredModel, is_retryable
+from asoto.agents.offline import OfflineStructuredModel, tone_of
+from asoto.tools.feedback_check import check_feedback
+
+FACTS: dict[str, Any] = {
+    "locale": "ja", "member_name": "山田 花子", "interests": ["ランニング"],
+    "scores": {"relationship": 40, "activity": 50, "sensitivity": 30},
+    "signals": {"relationship": 25, "activity": 50, "sensitivity": 25}, "similar": [], "now": "2026-11-22T09:00",
+    "title": "朝ラン", "content": "今朝は5キロ走って気分がすっきりした。明日も続けたい。", "risk_reasons": [],
+}
+
+
+async def test_offline_feedback_is_deterministic_japanese_and_quotes_the_member(embedder: OfflineEmbedder) -> None:
+    model = OfflineStructuredModel(embedder)
+    first = await draft_feedback(model, FACTS)
+    second = await draft_feedback(OfflineStructuredModel(embedder), FACTS)
+    assert first == second
+    assert model.model_id == OFFLINE_MODEL_ID and model.offline
+    assert "今朝は5キロ走って気分がすっきりした" in first.affirmation
+    assert check_feedback(first.model_dump(), "ja") == []
+    assert "体を動かす" in first.insight  # the exercise theme was recognised
+
+
+async def test_offline_feedback_follows_locale_and_theme(embedder: OfflineEmbedder) -> None:
+    model = OfflineStructuredModel(embedder)
+    english = await draft_feedback(model, {**FACTS, "locale": "en", "title": "Family",
+                                           "content": "I had dinner with my family and we talked a lot."})
+    assert check_feedback(english.model_dump(), "en") == []
+    assert "family" in english.insight.lower()
+    sleep = await draft_feedback(model, {**FACTS, "title": "睡眠", "content": "夜中に何度も目が覚めて、朝がつらかった。"})
+    assert "睡眠" in sleep.insight
+
+
+async def test_offline_feedback_on_a_risky_log_gives_care_not_advice(embedder: OfflineEmbedder) -> None:
+    model = OfflineStructuredModel(embedder)
+    care = await draft_feedback(model, {**FACTS, "content": "もう限界。消えたい。", "risk_reasons": ["self_harm"]})
+    assert "一人で抱え込まなくて" in care.insight
+    assert "相談" in care.next_action
+
+
+def test_tone_lexicon() -> None:
+    assert tone_of("できた！嬉しい") == "positive"
+    assert tone_of("発言できなかった。悔しい") == "negative"
+    assert tone_of("会議があった") == "neutral"
+
+
+def _status_error(status: int, body: Any = None) -> openai.APIStatusError:
+    request = httpx.Request("POST", "https://api.example.test/v1/chat/completions")
+    response = httpx.Response(status, request=request)
+    cls = {400: openai.BadRequestError, 401: openai.AuthenticationError, 403: openai.PermissionDeniedError,
+           429: openai.RateLimitError, 500: openai.InternalServerError}.get(status, openai.APIStatusError)
+    return cls("error", response=response, body=body)
+
+
+@pytest.mark.parametrize(("status", "retried"), [(400, False), (401, False), (403, False), (404, False),
+                                                 (422, False), (408, True), (429, True), (500, True), (503, True),
+                                                 (529, True)])
+def test_retry_classification(status: int, retried: bool) -> None:
+    assert is_retryable(_status_error(status)) is retried
+
+
+def test_quota_errors_are_not_retried() -> None:
+    assert not is_retryable(_status_error(429, {"error": {"code": "insufficient_quota"}}))
+    assert is_retryable(httpx.ReadTimeout("slow"))
+    assert is_retryable(openai.APIConnectionError(request=httpx.Request("POST", "https://x.test")))
+
+
+class _FlakyChat:
+    """Stands in for a provider's chat model at the seam: fails with the given errors first."""
+
+    def __init__(self, errors: list[Exception], answer: dict[str, str]) -> None:
+        self.errors = list(errors)
+        self.answer = answer
+        self.calls = 0
+
+    def with_structured_output(self, schema: type[BaseModel]) -> _FlakyChat:
+        self.schema = schema
+        return self
+
+    async def ainvoke(self, messages: Any) -> BaseModel:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.schema.model_validate(self.answer)
+
+
+ANSWER = {"affirmation": "a", "insight": "b", "question": "c?", "next_action": "d"}
+
+
+async def test_transient_errors_are_retried_with_a_bound() -> None:
+    chat = _FlakyChat([_status_error(429), _status_error(503)], ANSWER)
+    model = LangChainStructuredModel("openai:test", chat, attempts=4, max_wait_s=0.01)
+    result = await model.generate("t", FeedbackDraft, [], {})
+    assert result.question == "c?" and chat.calls == 3
+
+    always = _FlakyChat([_status_error(500)] * 10, ANSWER)
+    with pytest.raises(openai.InternalServerError):
+        await LangChainStructuredModel("openai:test", always, attempts=3, max_wait_s=0.01).generate("t", FeedbackDraft, [], {})
+    assert always.calls == 3
+
+
+async def test_bad_requests_fail_at_once_and_fallback_takes_over_transient_failures() -> None:
+    chat = _FlakyChat([_status_error(400)], ANSWER)
+    with pytest.raises(openai.BadRequestError):
+        await LangChainStructuredModel("openai:test", chat, attempts=4, max_wait_s=0.01).generate("t", FeedbackDraft, [], {})
+    assert chat.calls == 1
+
+    primary = _FlakyChat([_status_error(503)] * 5, ANSWER)
+    backup = _FlakyChat([], ANSWER)
+    model = LangChainStructuredModel("openai:test", primary, attempts=2, fallback=backup, max_wait_s=0.01)
+    assert (await model.generate("t", FeedbackDraft, [], {})).insight == "b"
+    assert (primary.calls, backup.calls) == (2, 1)
