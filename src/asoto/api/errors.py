@@ -45,9 +45,9 @@ def install(app: FastAPI) -> None:
             return error_response(400, "malformed_json", "the request body is not valid JSON")
         if any(e.get("loc", ("",))[0] == "path" for e in errors):
             return error_response(422, "invalid_id", _describe(errors))
-        if any(e.get("type") == "model_attributes_type" for e in errors) or any(
-            e.get("loc") == ("body",) for e in errors
-        ):
+        if any(e.get("type") == "control_characters" for e in errors):
+            return error_response(422, "invalid_text", _describe(errors))
+        if any(e.get("type") in ("model_attributes_type", "dict_type") for e in errors):
             return error_response(422, "invalid_body", _describe(errors))
         return error_response(422, "invalid_input", _describe(errors))
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from asoto.tools.text import has_forbidden_control
 
@@ -39,7 +40,8 @@ class Body(BaseModel):
     def _no_control_characters(cls, data: Any) -> Any:
         bad = find_bad_text(data)
         if bad:
-            raise ValueError(f"text at {bad} contains NUL or other control characters")
+            raise PydanticCustomError(
+                "control_characters", "text at {path} contains NUL or other control characters", {"path": bad})
         return data
 
 
