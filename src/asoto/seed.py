@@ -226,7 +226,7 @@ async def seed_community(
         event_rows.append({"id": eid, "title": f"{rng.choice(EVENT_TITLES)} #{e + 1}", "description": CLUSTERS[cluster]["label"],
                            "host_id": host, "starts_at": now - timedelta(days=rng.randint(-14, 50)), "capacity": 20})
         pool = by_cluster[cluster] + rng.sample(ids, k=5)
-        for mid in set(rng.sample(pool, k=rng.randint(4, 14))):
+        for mid in set(rng.sample(pool, k=min(len(pool), rng.randint(4, 14)))):
             part_rows.append({"event_id": eid, "member_id": mid, "joined_at": now - timedelta(days=rng.randint(0, 50))})
     await session.execute(insert(Event), event_rows)
     await session.execute(insert(EventParticipation), part_rows)

@@ -1,0 +1,95 @@
+"""The demo community, and the README's command-line flow end to end (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import func, select
+
+from asoto.persistence import embedded
+from asoto.persistence.models import Connection, Event, EventParticipation, Log, Member, Project
+from asoto.resources import Resources
+
+ASOTO = [sys.executable, "-m", "asoto.cli"]
+
+
+async def test_the_seeded_community_is_big_and_varied(resources: Resources) -> None:
+    async with resources.db.sessions() as session:
+        counts = {m.__tablename__: await session.scalar(select(func.count()).select_from(m))
+                  for m in (Member, Log, Event, EventParticipation, Project, Connection)}
+        locales = dict((await session.execute(select(Member.locale, func.count()).group_by(Member.locale))).all())
+        spread = (await session.execute(select(func.min(Member.activity_score), func.max(Member.activity_score),
+                                               func.count(func.distinct(Member.relationship_score))))).one()
+    assert counts["members"] >= 200 and counts["logs"] >= 1000
+    assert counts["events"] >= 20 and counts["event_participations"] > 100 and counts["projects"] >= 10
+    assert counts["connections"] > 200
+    assert locales["ja"] > locales["en"] > 0
+    assert spread[1] - spread[0] >= 20 and spread[2] >= 10  # scores vary
+
+
+def _env(uri: str, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASOTO_", "OPENAI", "ANTHROPIC"))}
+    return {**env, "ASOTO_DATABASE_URL": uri, "ASOTO_HOME": str(home), "ASOTO_LOG_LEVEL": "WARNING"}
+
+
+def _asoto(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*ASOTO, *args], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) -> None:
+    name = f"asoto_cli_{os.getpid()}"
+    with psycopg.connect(pg_server_uri, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+    uri = embedded.ensure_database(pg_server_uri, name)
+    env = _env(uri, tmp_path)
+    try:
+        _asoto(env, "db", "upgrade")
+        _asoto(env, "db", "upgrade")  # twice is fine
+        seeded = _asoto(env, "seed", "--members", "24", "--seed", "3")
+        assert "seeded 24 members" in seeded.stderr
+        assert "already seeded" in _asoto(env, "seed").stderr
+        listed = _asoto(env, "members", "list", "--limit", "3", "--json").stdout.splitlines()
+        rows: list[dict[str, Any]] = [json.loads(line) for line in listed]
+        assert len(rows) == 3 and set(rows[0]) == {"member_id", "name", "locale", "interests", "scores"}
+        key = _asoto(env, "keys", "create", "--role", "service").stdout
+        assert key.startswith("ask_") and key.count("\n") == 1
+        member_key = _asoto(env, "keys", "create", "--role", "member", "--member-id", rows[0]["member_id"]).stdout
+        assert member_key.strip().startswith("ask_")
+        refused = subprocess.run([*ASOTO, "keys", "create", "--role", "member"], env=env, capture_output=True,
+                                 text=True, timeout=120, check=False)
+        assert refused.returncode == 2 and "member_id_required" in refused.stderr and not refused.stdout
+        demo = _asoto(env, "demo").stdout
+        assert "デモ完了" in demo and "published" in demo and "self_harm" in demo and "オフライン" in demo
+        mermaid = _asoto(env, "graph", "show", "log_feedback").stdout
+        assert "await_decision" in mermaid
+    finally:
+        with psycopg.connect(pg_server_uri, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+def test_same_seed_same_community(pg_server_uri: str, tmp_path: Path) -> None:
+    texts = []
+    for i in range(2):
+        name = f"asoto_seed_{os.getpid()}_{i}"
+        with psycopg.connect(pg_server_uri, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+        uri = embedded.ensure_database(pg_server_uri, name)
+        env = _env(uri, tmp_path)
+        try:
+            _asoto(env, "seed", "--members", "16", "--seed", "5")
+            with psycopg.connect(uri) as conn:
+                texts.append(conn.execute(
+                    "select m.name, l.title, l.content from logs l join members m on m.id = l.member_id "
+                    "order by l.id").fetchall())
+        finally:
+            with psycopg.connect(pg_server_uri, autocommit=True) as conn:
+                conn.execute(f"drop database if exists {name} with (force)")
+    assert texts[0] == texts[1] and len(texts[0]) > 50
