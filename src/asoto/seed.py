@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.agents.embeddings import Embedder
@@ -31,6 +31,7 @@ from asoto.persistence.models import (
     ProjectMember,
     Step,
 )
+from asoto.tools import members as members_tool
 from asoto.tools import scoring
 
 FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田",
@@ -275,36 +276,16 @@ async def seed_community(
     await session.execute(insert(Comment), unique_comments)
     report.comments = len(unique_comments)
 
-    # scores from the same pure functions the flows use
+    # scores from the same counts and pure functions the flows use
     await session.flush()
-    await session.execute(text(SCORE_SQL), {"since": now - timedelta(days=scoring.WINDOW_DAYS), "now": now})
-    rows = (await session.execute(text("select * from _seed_activity"))).mappings().all()
-    for r in rows:
-        activity = scoring.Activity30d(**{k: r[k] for k in scoring.Activity30d.__dataclass_fields__})
-        s = scoring.all_scores(activity)
-        await session.execute(
-            Member.__table__.update().where(Member.id == r["member_id"]).values(
-                relationship_score=s["relationship"], activity_score=s["activity"], sensitivity_score=s["sensitivity"]))
-    await session.execute(text("drop table _seed_activity"))
+    activity = await members_tool.activity_30d_many(session, ids, now)
+    for member_id, counts in activity.items():
+        s = scoring.all_scores(counts)
+        await session.execute(update(Member).where(Member.id == member_id).values(
+            relationship_score=s["relationship"], activity_score=s["activity"], sensitivity_score=s["sensitivity"]))
     return report
 
 
-SCORE_SQL = """
-create temporary table _seed_activity as
-select m.id as member_id,
-  (select count(*) from event_participations ep where ep.member_id = m.id and ep.joined_at >= :since) as event_participation,
-  (select count(*) from connections c where (c.member_a = m.id or c.member_b = m.id) and c.created_at >= :since) as new_connections,
-  (select count(*) from comments c where c.author_id = m.id and c.created_at >= :since) as comments,
-  (select count(*) from matches x where x.member_id = m.id and x.created_at >= :since) as matching,
-  (select count(*) from events e where e.host_id = m.id and e.starts_at >= :since and e.starts_at <= :now) as event_hosting,
-  (select count(*) from steps s where s.member_id = m.id and s.status = 'completed' and s.completed_at >= :since) as steps_completed,
-  (select count(*) from logs l where l.member_id = m.id and l.created_at >= :since) as logs_written,
-  (select count(*) from project_members pm where pm.member_id = m.id and pm.joined_at >= :since) as projects_joined,
-  (select count(distinct date_trunc('day', l.created_at)) from logs l where l.member_id = m.id and l.created_at >= :since) as active_days,
-  (select coalesce(avg((l.signals->>'sensitivity')::int), 0) from logs l where l.member_id = m.id and l.created_at >= :since)::float as mean_log_signal,
-  (select count(*) from logs l where l.member_id = m.id and l.created_at >= :since and (l.signals->>'sensitivity')::int >= 50) as reflective_logs
-from members m
-"""
 
 
 async def community_size(session: AsyncSession) -> int:

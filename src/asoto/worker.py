@@ -131,14 +131,21 @@ class Worker:
         payload = await self._payload(graph, config, job)
         context = self.res.context(actor=job["created_by"] or "system")
         bound.info("run.start", attempt=job["attempt"])
-        status, output, error = "success", None, None
+        status: str = "success"
+        error: dict[str, Any] | None = None
 
-        async def drive() -> dict[str, Any] | None:
-            last = None
-            async for chunk in graph.astream(payload, config, context=context, stream_mode="values",
-                                             durability="sync"):
-                last = chunk
-            return last
+        last_values: dict[str, Any] = {}
+        pending: list[dict[str, Any]] = []
+
+        async def drive() -> None:
+            # values give the outputs, updates carry interrupts: no state read after the run
+            async for mode, chunk in graph.astream(payload, config, context=context,
+                                                   stream_mode=["values", "updates"], durability="sync"):
+                if mode == "values":
+                    last_values.clear()
+                    last_values.update(chunk)
+                elif isinstance(chunk, dict) and "__interrupt__" in chunk:
+                    pending.extend({"id": i.id, "value": jsonable(i.value)} for i in chunk["__interrupt__"])
 
         runner = asyncio.create_task(drive())
         beat = asyncio.create_task(self._heartbeat(run_id, token, runner))
@@ -155,19 +162,15 @@ class Worker:
             bound.error("run.error", error=error["error"], message=error["message"])
         finally:
             beat.cancel()
-        state = await graph.aget_state(config)
-        interrupts = state_interrupts(state)
-        values = jsonable(state.values)
-        if status == "success" and interrupts:
+        values = jsonable(last_values)
+        if status == "success" and pending:
             status = "interrupted"
-        output = dict(values)
-        flat = [i for group in interrupts.values() for i in group]
-        if flat:
-            output["__interrupt__"] = flat
-        thread_status = {"success": "idle", "interrupted": "interrupted" if flat else "idle", "error": "error"}[status]
+        output = {**values, "__interrupt__": pending} if pending else dict(values)
+        interrupts = {"pending": pending} if pending else {}
+        thread_status = {"success": "idle", "interrupted": "interrupted" if pending else "idle", "error": "error"}[status]
         async with self.res.db.sessions.begin() as session:
             if await run_queue.finish(session, run_id=run_id, token=token, status=status, output=output, error=error):
-                await run_queue.set_thread_after_run(session, thread_id, status=thread_status, values=values,
+                await run_queue.set_thread_after_run(session, thread_id, status=thread_status, values=values or None,
                                                      interrupts=interrupts)
         bound.info("run.end", status=status)
 

@@ -328,6 +328,7 @@ class Run(Base):
     """A unit of work on a thread, claimed by a worker with a lease (the run queue)."""
 
     __tablename__ = "runs"
+    __mapper_args__ = {"eager_defaults": True}  # timestamps come back in the INSERT's RETURNING
     run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.thread_id", ondelete="CASCADE"))
     assistant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy import and_, case, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.persistence.models import Run, Thread
@@ -42,6 +42,7 @@ async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:
 
 
 _CLAIM = text("""
+with claimed as (
 update runs set status = 'running', attempt = attempt + 1, lease_token = :token,
        lease_owner = :owner, lease_expires_at = now() + make_interval(secs => :lease),
        updated_at = now()
@@ -54,17 +55,16 @@ where run_id = (
     order by r.not_before, r.created_at
     for update skip locked
     limit 1)
-returning run_id, thread_id, graph_id, kwargs, created_by, attempt, lease_token
+returning run_id, thread_id, graph_id, kwargs, created_by, attempt, lease_token),
+busy as (update threads set status = 'busy', updated_at = now()
+         from claimed where threads.thread_id = claimed.thread_id)
+select * from claimed
 """)
 
 
 async def claim(session: AsyncSession, *, owner: str, lease_s: float) -> dict[str, Any] | None:
     row = (await session.execute(_CLAIM, {"token": uuid.uuid4(), "owner": owner, "lease": lease_s})).mappings().first()
-    if row is None:
-        return None
-    await session.execute(update(Thread).where(Thread.thread_id == row["thread_id"])
-                          .values(status="busy", updated_at=func.now()))
-    return dict(row)
+    return dict(row) if row is not None else None
 
 
 async def heartbeat(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID, lease_s: float) -> tuple[bool, bool]:
@@ -98,10 +98,9 @@ async def set_thread_after_run(
     interrupts: dict[str, Any],
 ) -> None:
     """Thread status follows its runs: busy while any is active, else from the last outcome."""
-    still_active = await session.scalar(
-        select(func.count()).select_from(Run).where(Run.thread_id == thread_id, Run.status.in_(ACTIVE)))
+    still_active = exists().where(Run.thread_id == thread_id, Run.status.in_(ACTIVE))
     await session.execute(update(Thread).where(Thread.thread_id == thread_id).values(
-        status="busy" if still_active else status, values=values, interrupts=interrupts,
+        status=case((still_active, "busy"), else_=status), values=values, interrupts=interrupts,
         updated_at=func.now(), state_updated_at=func.now()))
 
 

@@ -160,16 +160,14 @@ async def create(res: Resources, session: AsyncSession, principal: Principal, th
     thread.graph_id = flow.graph_id
     thread.status = "busy"
     thread.updated_at = func.now()  # type: ignore[assignment]
-    delay = timedelta(seconds=body.after_seconds or 0)
     run = Run(
         run_id=uuid.uuid4(), thread_id=thread_id, assistant_id=flow.assistant_id, graph_id=flow.graph_id,
         status="pending", kwargs=kwargs, metadata_=body.metadata, multitask_strategy=body.multitask_strategy,
-        created_by=principal.id, not_before=func.now() + delay,
+        created_by=principal.id, not_before=func.now() + timedelta(seconds=body.after_seconds or 0),
     )
     session.add(run)
+    await session.flush()  # one INSERT … RETURNING the database's timestamps (eager_defaults)
     await run_queue.notify(session, run_queue.CH_NEW_RUN, str(run.run_id))
-    await session.flush()
-    await session.refresh(run)
     return run
 
 

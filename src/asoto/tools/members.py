@@ -6,23 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from asoto.persistence.models import (
-    Comment,
-    Connection,
-    Event,
-    EventParticipation,
-    Goal,
-    Log,
-    Match,
-    Member,
-    PointEvent,
-    ProjectMember,
-    Step,
-)
+from asoto.persistence.models import Goal, Log, Member, PointEvent, Step
 from asoto.tools.scoring import REFLECTIVE_SIGNAL, WINDOW_DAYS, Activity30d
 
 
@@ -67,42 +55,38 @@ async def member_context(session: AsyncSession, member_id: uuid.UUID, *, recent:
     }
 
 
+ACTIVITY_SQL = text("""
+select m.id as member_id,
+  (select count(*) from event_participations ep where ep.member_id = m.id and ep.joined_at >= :since) as event_participation,
+  (select count(*) from connections c where (c.member_a = m.id or c.member_b = m.id) and c.created_at >= :since) as new_connections,
+  (select count(*) from comments c where c.author_id = m.id and c.created_at >= :since) as comments,
+  (select count(*) from matches x where x.member_id = m.id and x.created_at >= :since) as matching,
+  (select count(*) from events e where e.host_id = m.id and e.starts_at >= :since and e.starts_at <= :now) as event_hosting,
+  (select count(*) from steps s where s.member_id = m.id and s.status = 'completed' and s.completed_at >= :since) as steps_completed,
+  l.logs_written, l.active_days, l.mean_log_signal, l.reflective_logs,
+  (select count(*) from project_members pm where pm.member_id = m.id and pm.joined_at >= :since) as projects_joined
+from members m
+cross join lateral (
+  select count(*) as logs_written,
+         count(distinct date_trunc('day', created_at)) as active_days,
+         coalesce(avg((signals->>'sensitivity')::int), 0)::float as mean_log_signal,
+         count(*) filter (where (signals->>'sensitivity')::int >= :reflective) as reflective_logs
+  from logs where member_id = m.id and created_at >= :since) l
+where m.id = any(:ids)
+""")
+
+
+async def activity_30d_many(session: AsyncSession, member_ids: list[uuid.UUID], now: datetime) -> dict[uuid.UUID, Activity30d]:
+    """What members did in the last 30 days, counted in one statement."""
+    rows = (await session.execute(ACTIVITY_SQL, {
+        "ids": member_ids, "since": now - timedelta(days=WINDOW_DAYS), "now": now, "reflective": REFLECTIVE_SIGNAL,
+    })).mappings().all()
+    fields = Activity30d.__dataclass_fields__
+    return {r["member_id"]: Activity30d(**{k: r[k] for k in fields}) for r in rows}
+
+
 async def activity_30d(session: AsyncSession, member_id: uuid.UUID, now: datetime) -> Activity30d:
-    since = now - timedelta(days=WINDOW_DAYS)
-
-    async def count(stmt: Any) -> int:
-        return int(await session.scalar(stmt) or 0)
-
-    signal = Log.signals["sensitivity"].as_integer()
-    log_stats = (await session.execute(
-        select(func.count(), func.coalesce(func.avg(signal), 0),
-               func.count().filter(signal >= REFLECTIVE_SIGNAL))
-        .where(Log.member_id == member_id, Log.created_at >= since)
-    )).one()
-    day = func.date_trunc("day", Log.created_at)
-    active_days = await count(select(func.count(func.distinct(day))).where(
-        Log.member_id == member_id, Log.created_at >= since))
-    return Activity30d(
-        event_participation=await count(select(func.count()).select_from(EventParticipation).where(
-            EventParticipation.member_id == member_id, EventParticipation.joined_at >= since)),
-        new_connections=await count(select(func.count()).select_from(Connection).where(
-            or_(Connection.member_a == member_id, Connection.member_b == member_id),
-            Connection.created_at >= since)),
-        comments=await count(select(func.count()).select_from(Comment).where(
-            Comment.author_id == member_id, Comment.created_at >= since)),
-        matching=await count(select(func.count()).select_from(Match).where(
-            Match.member_id == member_id, Match.created_at >= since)),
-        event_hosting=await count(select(func.count()).select_from(Event).where(
-            Event.host_id == member_id, Event.starts_at >= since, Event.starts_at <= now)),
-        steps_completed=await count(select(func.count()).select_from(Step).where(
-            and_(Step.member_id == member_id, Step.status == "completed", Step.completed_at >= since))),
-        logs_written=int(log_stats[0]),
-        projects_joined=await count(select(func.count()).select_from(ProjectMember).where(
-            ProjectMember.member_id == member_id, ProjectMember.joined_at >= since)),
-        active_days=active_days,
-        mean_log_signal=float(log_stats[1]),
-        reflective_logs=int(log_stats[2]),
-    )
+    return (await activity_30d_many(session, [member_id], now)).get(member_id, Activity30d())
 
 
 async def save_scores(session: AsyncSession, member_id: uuid.UUID, scores: dict[str, int], now: datetime) -> None:

@@ -1,0 +1,145 @@
+"""Runs/s of log_feedback through the HTTP API (runs.wait) vs the same graph in-process.
+
+Same database, same offline models, ordinary logs, concurrency 16, in one run; prints both
+figures and their ratio (the machine is noisy, the ratio is what to compare). The server is
+a real ``asoto serve`` subprocess (API + in-process worker); the baseline drives the
+compiled graph directly with the same checkpointer and ``durability="sync"``.
+
+    python bench/api_throughput.py [--runs 160] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from langgraph_sdk import get_client
+from sqlalchemy import select
+
+from asoto.agents.embeddings import OfflineEmbedder
+from asoto.config import Settings
+from asoto.graphs.context import run_config
+from asoto.persistence import embedded
+from asoto.persistence.models import Member
+from asoto.resources import open_resources
+from asoto.seed import community_size, seed_community
+from asoto.services.keys import create_key
+
+LOGS = [
+    {"title": "朝ラン", "content": "今朝は5キロ走って気分がすっきりした。明日も続けたい。"},
+    {"title": "読書記録", "content": "寝る前に30ページ本を読んだ。続けることの大切さに気づいた。"},
+    {"title": "家族の時間", "content": "子どもと公園で2時間遊んだ。とても楽しかった。"},
+    {"title": "仕事の振り返り", "content": "会議で自分の意見を言えた。少し自信がついた。"},
+]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _summary(name: str, latencies: list[float], wall: float) -> dict[str, float]:
+    latencies.sort()
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    rate = len(latencies) / wall
+    print(f"{name:<12} {rate:7.1f} runs/s   p50 {statistics.median(latencies) * 1000:6.0f} ms   "
+          f"p95 {p95 * 1000:6.0f} ms   ({len(latencies)} runs in {wall:.1f} s)")
+    return {"rate": rate}
+
+
+async def _drive(n: int, concurrency: int, one: Any) -> tuple[list[float], float]:
+    sem = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def task(i: int) -> None:
+        async with sem:
+            t0 = time.perf_counter()
+            await one(i)
+            latencies.append(time.perf_counter() - t0)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(task(i) for i in range(n)))
+    return latencies, time.perf_counter() - start
+
+
+async def main(runs: int, concurrency: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="asoto-bench-"))
+    server = embedded.start_embedded(tmp / "pgdata")
+    uri = embedded.ensure_database(server.get_uri(), "bench")
+    settings = Settings(home=tmp, database_url=uri, log_level="WARNING", pool_max_size=40,
+                        worker_concurrency=concurrency)
+    embedder = OfflineEmbedder()
+    proc = None
+    try:
+        async with open_resources(settings, uri=uri, embedder=embedder) as res:
+            async with res.db.sessions.begin() as session:
+                if not await community_size(session):
+                    await seed_community(session, embedder, seed=7)
+                members = [str(m) for m in (await session.scalars(
+                    select(Member.id).where(Member.locale == "ja").order_by(Member.id).limit(50))).all()]
+                key = await create_key(session, role="service")
+
+            def payload(i: int) -> dict[str, Any]:
+                return {"member_id": members[i % len(members)], "log": LOGS[i % len(LOGS)]}
+
+            graph = res.graphs["log_feedback"]
+
+            async def in_process(i: int) -> None:
+                out = await graph.ainvoke(payload(i), run_config(uuid.uuid4(), uuid.uuid4()),
+                                          context=res.context(), durability="sync")
+                assert out["status"] == "published", out
+
+            await _drive(concurrency, concurrency, in_process)  # warm-up (model load, pools)
+            lat, wall = await _drive(runs, concurrency, in_process)
+            print(f"log_feedback, offline models, ordinary logs, concurrency {concurrency}, {os.cpu_count()} cores")
+            base = _summary("in-process", lat, wall)
+
+        port = _port()
+        env = {**os.environ, "ASOTO_DATABASE_URL": uri, "ASOTO_HOME": str(tmp), "ASOTO_LOG_LEVEL": "WARNING",
+               "ASOTO_WORKER_CONCURRENCY": str(concurrency), "ASOTO_POOL_MAX_SIZE": "40"}
+        proc = subprocess.Popen([sys.executable, "-m", "asoto.cli", "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as probe:
+            for _ in range(200):
+                try:
+                    if (await probe.get(f"{url}/ok")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        client = get_client(url=url, api_key=key, timeout=120)
+
+        async def over_http(i: int) -> None:
+            out = await client.runs.wait(str(uuid.uuid4()), "log_feedback", input=payload(i), if_not_exists="create")
+            assert out["status"] == "published", out
+
+        await _drive(concurrency, concurrency, over_http)  # warm-up
+        lat, wall = await _drive(runs, concurrency, over_http)
+        http = _summary("HTTP API", lat, wall)
+        ratio = http["rate"] / base["rate"]
+        print(f"ratio HTTP / in-process = {ratio:.2f}   (goal ≥ 0.70)")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=160)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.concurrency))
