@@ -54,8 +54,10 @@ def _summary(name: str, latencies: list[float], wall: float) -> dict[str, float]
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1]
     rate = len(latencies) / wall
-    print(f"{name:<12} {rate:7.1f} runs/s   p50 {statistics.median(latencies) * 1000:6.0f} ms   "
-          f"p95 {p95 * 1000:6.0f} ms   ({len(latencies)} runs in {wall:.1f} s)")
+    print(
+        f"{name:<12} {rate:7.1f} runs/s   p50 {statistics.median(latencies) * 1000:6.0f} ms   "
+        f"p95 {p95 * 1000:6.0f} ms   ({len(latencies)} runs in {wall:.1f} s)"
+    )
     return {"rate": rate}
 
 
@@ -78,8 +80,9 @@ async def main(runs: int, concurrency: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="asoto-bench-"))
     server = embedded.start_embedded(tmp / "pgdata")
     uri = embedded.ensure_database(server.get_uri(), "bench")
-    settings = Settings(home=tmp, database_url=uri, log_level="WARNING", pool_max_size=40,
-                        worker_concurrency=concurrency)
+    settings = Settings(
+        home=tmp, database_url=uri, log_level="WARNING", pool_max_size=40, worker_concurrency=concurrency
+    )
     embedder = OfflineEmbedder()
     proc = None
     try:
@@ -87,8 +90,14 @@ async def main(runs: int, concurrency: int) -> None:
             async with res.db.sessions.begin() as session:
                 if not await community_size(session):
                     await seed_community(session, embedder, seed=7)
-                members = [str(m) for m in (await session.scalars(
-                    select(Member.id).where(Member.locale == "ja").order_by(Member.id).limit(50))).all()]
+                members = [
+                    str(m)
+                    for m in (
+                        await session.scalars(
+                            select(Member.id).where(Member.locale == "ja").order_by(Member.id).limit(50)
+                        )
+                    ).all()
+                ]
                 key = await create_key(session, role="service")
 
             def payload(i: int) -> dict[str, Any]:
@@ -97,8 +106,9 @@ async def main(runs: int, concurrency: int) -> None:
             graph = res.graphs["log_feedback"]
 
             async def in_process(i: int) -> None:
-                out = await graph.ainvoke(payload(i), run_config(uuid.uuid4(), uuid.uuid4()),
-                                          context=res.context(), durability="sync")
+                out = await graph.ainvoke(
+                    payload(i), run_config(uuid.uuid4(), uuid.uuid4()), context=res.context(), durability="sync"
+                )
                 assert out["status"] == "published", out
 
             await _drive(concurrency, concurrency, in_process)  # warm-up (model load, pools)
@@ -107,10 +117,20 @@ async def main(runs: int, concurrency: int) -> None:
             base = _summary("in-process", lat, wall)
 
         port = _port()
-        env = {**os.environ, "ASOTO_DATABASE_URL": uri, "ASOTO_HOME": str(tmp), "ASOTO_LOG_LEVEL": "WARNING",
-               "ASOTO_WORKER_CONCURRENCY": str(concurrency), "ASOTO_POOL_MAX_SIZE": "40"}
-        proc = subprocess.Popen([sys.executable, "-m", "asoto.cli", "serve", "--port", str(port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "ASOTO_DATABASE_URL": uri,
+            "ASOTO_HOME": str(tmp),
+            "ASOTO_LOG_LEVEL": "WARNING",
+            "ASOTO_WORKER_CONCURRENCY": str(concurrency),
+            "ASOTO_POOL_MAX_SIZE": "40",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "asoto.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient() as probe:
             for _ in range(200):

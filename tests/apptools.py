@@ -17,8 +17,9 @@ from asoto.config import Settings
 
 
 @asynccontextmanager
-async def asgi_client(settings: Settings, uri: str, embedder: Any, *, model: Any = None, key: str | None = None,
-                      run_worker: bool = True) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
+async def asgi_client(
+    settings: Settings, uri: str, embedder: Any, *, model: Any = None, key: str | None = None, run_worker: bool = True
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
     app = create_app(settings, uri=uri, embedder=embedder, model=model, run_worker=run_worker)
     async with app.router.lifespan_context(app) as state:
 
@@ -42,8 +43,15 @@ def free_port() -> int:
 def live_server(settings: Settings, uri: str, embedder: Any) -> Iterator[str]:
     """``asoto serve`` in a thread with its own event loop, on 127.0.0.1; yields its URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, uri=uri, embedder=embedder), host="127.0.0.1",
-                                           port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, uri=uri, embedder=embedder),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
+    )
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     for _ in range(400):

@@ -62,9 +62,11 @@ def template_uri(pg_server_uri: str, embedder: OfflineEmbedder) -> str:
 
     async def build() -> None:
         await prepare_database(settings, uri)
-        async with open_resources(settings, uri=uri, embedder=embedder, migrate_first=False) as res:
-            async with res.db.sessions.begin() as session:
-                await seed_community(session, embedder, seed=7)
+        async with (
+            open_resources(settings, uri=uri, embedder=embedder, migrate_first=False) as res,
+            res.db.sessions.begin() as session,
+        ):
+            await seed_community(session, embedder, seed=7)
 
     asyncio.run(build())
     return uri
@@ -85,8 +87,9 @@ def db_uri(pg_server_uri: str, template_uri: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_uri: str) -> Settings:
-    return Settings(home=tmp_path, database_url=db_uri, log_format="console", log_level="WARNING",
-                    worker_poll_s=0.2, run_lease_s=5)
+    return Settings(
+        home=tmp_path, database_url=db_uri, log_format="console", log_level="WARNING", worker_poll_s=0.2, run_lease_s=5
+    )
 
 
 @pytest.fixture
@@ -98,7 +101,8 @@ async def resources(settings: Settings, db_uri: str, embedder: OfflineEmbedder) 
 async def first_member(res: Resources, *, locale: str = "ja", offset: int = 0) -> Member:
     async with res.db.sessions() as session:
         member = await session.scalar(
-            select(Member).where(Member.locale == locale).order_by(Member.created_at, Member.id).offset(offset))
+            select(Member).where(Member.locale == locale).order_by(Member.created_at, Member.id).offset(offset)
+        )
     assert member is not None
     return member
 
@@ -108,7 +112,10 @@ async def make_key(res: Resources, role: str, member_id: uuid.UUID | None = None
         return await create_key(session, role=role, member_id=member_id)
 
 
-ORDINARY_LOG = {"title": "朝ラン", "content": "今朝は5キロ走って気分がすっきりした。仲間と一緒に走れて嬉しかった。明日も続けたい。"}
+ORDINARY_LOG = {
+    "title": "朝ラン",
+    "content": "今朝は5キロ走って気分がすっきりした。仲間と一緒に走れて嬉しかった。明日も続けたい。",
+}
 RISKY_LOG = {"title": "つらい", "content": "最近眠れない。もう限界で、消えてしまいたいと思う夜がある。"}
 
 
@@ -129,5 +136,9 @@ class ScriptedModel:
         return schema.model_validate(value)
 
 
-GOOD_DRAFT = {"affirmation": "「朝ラン」を続けられていて素晴らしいです。", "insight": "体を動かすと気分が整うと気づけています。",
-              "question": "続けられている理由は何だと思いますか？", "next_action": "明日の朝も10分だけ歩いてみましょう。"}
+GOOD_DRAFT = {
+    "affirmation": "「朝ラン」を続けられていて素晴らしいです。",
+    "insight": "体を動かすと気分が整うと気づけています。",
+    "question": "続けられている理由は何だと思いますか？",
+    "next_action": "明日の朝も10分だけ歩いてみましょう。",
+}

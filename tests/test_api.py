@@ -40,8 +40,9 @@ class Api:
         return str(r.json()["thread_id"])
 
     async def wait(self, thread_id: str, body: dict[str, Any], key: str | None = None) -> httpx.Response:
-        return await self.client.post(f"/threads/{thread_id}/runs/wait", json=body,
-                                      headers=self.as_key(key) if key else None)
+        return await self.client.post(
+            f"/threads/{thread_id}/runs/wait", json=body, headers=self.as_key(key) if key else None
+        )
 
     def log_body(self, log: dict[str, str] = ORDINARY_LOG, member_id: str | None = None) -> dict[str, Any]:
         return {"assistant_id": "log_feedback", "input": {"member_id": member_id or self.member_id, "log": log}}
@@ -52,8 +53,10 @@ class Api:
 
     async def checkpoints(self, thread_id: str) -> int:
         async with self.res.db.sessions() as session:
-            return int(await session.scalar(text("select count(*) from checkpoints where thread_id = :t"),
-                                            {"t": thread_id}) or 0)
+            return int(
+                await session.scalar(text("select count(*) from checkpoints where thread_id = :t"), {"t": thread_id})
+                or 0
+            )
 
 
 @pytest.fixture
@@ -111,7 +114,9 @@ async def test_a_second_run_on_a_busy_thread_is_409_unless_enqueued(api: Api) ->
     assert first.json()["status"] == "pending"
     second = await api.client.post(f"/threads/{thread_id}/runs", json=api.log_body())
     assert (second.status_code, second.json()["code"]) == (409, "thread_busy")
-    queued = await api.client.post(f"/threads/{thread_id}/runs", json={**api.log_body(), "multitask_strategy": "enqueue"})
+    queued = await api.client.post(
+        f"/threads/{thread_id}/runs", json={**api.log_body(), "multitask_strategy": "enqueue"}
+    )
     assert queued.status_code == 200 and queued.json()["status"] == "pending"
     assert (await api.client.get(f"/threads/{thread_id}")).json()["status"] == "busy"
 
@@ -120,7 +125,9 @@ async def test_resume_of_a_thread_that_is_not_interrupted_is_409_and_runs_nothin
     thread_id = await api.thread()
     assert (await api.wait(thread_id, api.log_body())).status_code == 200
     before = await api.checkpoints(thread_id)
-    r = await api.wait(thread_id, {"assistant_id": "log_feedback", "command": {"resume": {"decision": "approve"}}}, api.coach)
+    r = await api.wait(
+        thread_id, {"assistant_id": "log_feedback", "command": {"resume": {"decision": "approve"}}}, api.coach
+    )
     assert (r.status_code, r.json()["code"]) == (409, "not_interrupted")
     assert await api.checkpoints(thread_id) == before
     assert len((await api.client.get(f"/threads/{thread_id}/runs")).json()) == 1
@@ -151,8 +158,10 @@ async def test_only_coaches_and_admins_decide_and_the_decider_is_recorded(api: A
     member_key = await make_key(resources, "member", uuid.UUID(api.member_id))
     r = await api.wait(thread_id, resume, member_key)
     assert (r.status_code, r.json()["code"]) == (403, "approval_requires_coach")
-    spoofed = {"assistant_id": "log_feedback",
-               "command": {"resume": {"decision": "approve", "decided_by": "admin:someone-else"}}}
+    spoofed = {
+        "assistant_id": "log_feedback",
+        "command": {"resume": {"decision": "approve", "decided_by": "admin:someone-else"}},
+    }
     r = await api.wait(thread_id, spoofed, api.coach)
     assert r.status_code == 200 and r.json()["status"] == "published"
     async with resources.db.sessions() as session:
@@ -162,9 +171,12 @@ async def test_only_coaches_and_admins_decide_and_the_decider_is_recorded(api: A
 
 @pytest.mark.parametrize(
     ("resume", "code"),
-    [({"decision": "maybe"}, "invalid_decision"), ({"decision": "edit"}, "invalid_decision"),
-     ({"decision": "edit", "payload": {"feedback": {"affirmation": "x"}}}, "invalid_decision"),
-     ({"decision": "approve", "extra": 1}, "invalid_decision")],
+    [
+        ({"decision": "maybe"}, "invalid_decision"),
+        ({"decision": "edit"}, "invalid_decision"),
+        ({"decision": "edit", "payload": {"feedback": {"affirmation": "x"}}}, "invalid_decision"),
+        ({"decision": "approve", "extra": 1}, "invalid_decision"),
+    ],
 )
 async def test_an_invalid_decision_is_422_and_the_approval_stays_pending(api: Api, resume: Any, code: str) -> None:
     thread_id, pending = await _interrupted(api)
@@ -187,8 +199,9 @@ async def test_member_isolation(api: Api, resources: Resources) -> None:
     for path in (f"/threads/{thread_a}", f"/threads/{thread_a}/state", f"/threads/{thread_a}/runs"):
         r = await api.client.get(path, headers=api.as_key(key_b))
         assert (r.status_code, r.json()["code"]) == (404, "thread_not_found"), path
-    r = await api.client.post(f"/threads/{thread_a}/runs", json=api.log_body(member_id=str(other.id)),
-                              headers=api.as_key(key_b))
+    r = await api.client.post(
+        f"/threads/{thread_a}/runs", json=api.log_body(member_id=str(other.id)), headers=api.as_key(key_b)
+    )
     assert r.status_code == 404
     found = (await api.client.post("/threads/search", json={"limit": 100}, headers=api.as_key(key_b))).json()
     assert thread_a not in {t["thread_id"] for t in found}
@@ -204,23 +217,109 @@ BAD_INPUT: list[tuple[str, str, Any, int, str]] = [
     # (name, path template, body (str = raw bytes), status, code)
     ("malformed json", "/threads/{t}/runs/wait", '{"assistant_id": "log_feedback", "input": {', 400, "malformed_json"),
     ("body is not an object", "/threads/{t}/runs/wait", "[1, 2]", 422, "invalid_body"),
-    ("wrong types", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": 123, "log": "x"}}, 422, "invalid_input"),
-    ("missing log", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}"}}, 422, "invalid_input"),
+    (
+        "wrong types",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": 123, "log": "x"}},
+        422,
+        "invalid_input",
+    ),
+    (
+        "missing log",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "{m}"}},
+        422,
+        "invalid_input",
+    ),
     ("unknown assistant", "/threads/{t}/runs/wait", {"assistant_id": "nope", "input": {}}, 404, "assistant_not_found"),
-    ("non-uuid thread id", "/threads/not-a-uuid/runs/wait", {"assistant_id": "log_feedback", "input": {}}, 422, "invalid_id"),
-    ("non-uuid member id", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "bob", "log": ORDINARY_LOG}}, 422, "invalid_input"),
-    ("unknown member", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": str(uuid.UUID(int=5)), "log": ORDINARY_LOG}}, 422, "unknown_member"),
-    ("nul byte in a log", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": {"title": "t", "content": "a\u0000b"}}}, 422, "invalid_text"),
+    (
+        "non-uuid thread id",
+        "/threads/not-a-uuid/runs/wait",
+        {"assistant_id": "log_feedback", "input": {}},
+        422,
+        "invalid_id",
+    ),
+    (
+        "non-uuid member id",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "bob", "log": ORDINARY_LOG}},
+        422,
+        "invalid_input",
+    ),
+    (
+        "unknown member",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": str(uuid.UUID(int=5)), "log": ORDINARY_LOG}},
+        422,
+        "unknown_member",
+    ),
+    (
+        "nul byte in a log",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": {"title": "t", "content": "a\u0000b"}}},
+        422,
+        "invalid_text",
+    ),
     ("nul byte in metadata", "/threads", {"metadata": {"k": "\u0000"}}, 422, "invalid_text"),
-    ("very long log", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": {"title": "t", "content": LONG}}}, 422, "invalid_input"),
-    ("blank log", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": {"title": " ", "content": "  "}}}, 422, "invalid_input"),
-    ("unknown input field", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG, "admin": True}}, 422, "invalid_input"),
-    ("input and command", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG}, "command": {"resume": 1}}, 422, "input_or_command"),
+    (
+        "very long log",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": {"title": "t", "content": LONG}}},
+        422,
+        "invalid_input",
+    ),
+    (
+        "blank log",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": {"title": " ", "content": "  "}}},
+        422,
+        "invalid_input",
+    ),
+    (
+        "unknown input field",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG, "admin": True}},
+        422,
+        "invalid_input",
+    ),
+    (
+        "input and command",
+        "/threads/{t}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG}, "command": {"resume": 1}},
+        422,
+        "input_or_command",
+    ),
     ("neither input nor command", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback"}, 422, "input_or_command"),
-    ("unsupported option", "/threads/{t}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG}, "interrupt_before": ["draft"]}, 422, "unsupported_option"),
-    ("missing thread", f"/threads/{uuid.UUID(int=9)}/runs/wait", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG}}, 404, "thread_not_found"),
+    (
+        "unsupported option",
+        "/threads/{t}/runs/wait",
+        {
+            "assistant_id": "log_feedback",
+            "input": {"member_id": "{m}", "log": ORDINARY_LOG},
+            "interrupt_before": ["draft"],
+        },
+        422,
+        "unsupported_option",
+    ),
+    (
+        "missing thread",
+        f"/threads/{uuid.UUID(int=9)}/runs/wait",
+        {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG}},
+        404,
+        "thread_not_found",
+    ),
     ("too large a body", "/threads/{t}/runs/wait", "x" * 1_100_000, 413, "payload_too_large"),
-    ("bad multitask strategy", "/threads/{t}/runs", {"assistant_id": "log_feedback", "input": {"member_id": "{m}", "log": ORDINARY_LOG}, "multitask_strategy": "yolo"}, 422, "invalid_input"),
+    (
+        "bad multitask strategy",
+        "/threads/{t}/runs",
+        {
+            "assistant_id": "log_feedback",
+            "input": {"member_id": "{m}", "log": ORDINARY_LOG},
+            "multitask_strategy": "yolo",
+        },
+        422,
+        "invalid_input",
+    ),
 ]
 
 
@@ -239,7 +338,10 @@ async def test_bad_input_gets_a_4xx_with_a_code_and_stores_nothing(
     thread_id = await api.thread()
     counts = {m: await api.count(m) for m in (Log, Run, Approval, Thread)}
     url = path.replace("{t}", thread_id)
-    if isinstance(body, str) and not body.startswith(("{", "[")) or name in ("malformed json", "body is not an object"):
+    if (isinstance(body, str) and not body.startswith(("{", "["))) or name in (
+        "malformed json",
+        "body is not an object",
+    ):
         r = await api.client.post(url, content=body.encode(), headers={"content-type": "application/json"})
     else:
         r = await api.client.post(url, json=_fill(body, thread_id, api.member_id))
@@ -274,8 +376,9 @@ async def test_state_history_and_delete(api: Api) -> None:
     assert await api.checkpoints(thread_id) == 0
 
 
-async def test_a_failing_graph_is_an_error_run_not_a_500(settings: Any, db_uri: str, embedder: Any,
-                                                         resources: Resources) -> None:
+async def test_a_failing_graph_is_an_error_run_not_a_500(
+    settings: Any, db_uri: str, embedder: Any, resources: Resources
+) -> None:
     class Broken:
         offline, model_id = False, "broken:test"
 
@@ -286,12 +389,18 @@ async def test_a_failing_graph_is_an_error_run_not_a_500(settings: Any, db_uri: 
     member = await first_member(resources)
     async with asgi_client(settings, db_uri, embedder, key=service, model=Broken()) as (client, _):
         thread_id = (await client.post("/threads", json={})).json()["thread_id"]
-        r = await client.post(f"/threads/{thread_id}/runs/wait", json={
-            "assistant_id": "log_feedback", "input": {"member_id": str(member.id), "log": ORDINARY_LOG}})
+        r = await client.post(
+            f"/threads/{thread_id}/runs/wait",
+            json={"assistant_id": "log_feedback", "input": {"member_id": str(member.id), "log": ORDINARY_LOG}},
+        )
         assert r.status_code == 200
         assert r.json()["__error__"] == {"error": "RuntimeError", "message": "provider exploded"}
         assert (await client.get(f"/threads/{thread_id}")).json()["status"] == "error"
         # the thread can take a new run after an error
-        assert (await client.post(f"/threads/{thread_id}/runs", json={
-            "assistant_id": "log_feedback", "input": {"member_id": str(member.id), "log": ORDINARY_LOG}})).status_code == 200
+        assert (
+            await client.post(
+                f"/threads/{thread_id}/runs",
+                json={"assistant_id": "log_feedback", "input": {"member_id": str(member.id), "log": ORDINARY_LOG}},
+            )
+        ).status_code == 200
         await asyncio.sleep(0)

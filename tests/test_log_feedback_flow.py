@@ -17,8 +17,9 @@ from asoto.resources import Resources
 from .conftest import GOOD_DRAFT, ORDINARY_LOG, RISKY_LOG, ScriptedModel, first_member
 
 
-async def _run(res: Resources, payload: Any, thread_id: uuid.UUID, *, actor: str = "service:test",
-               model: Any = None) -> dict[str, Any]:
+async def _run(
+    res: Resources, payload: Any, thread_id: uuid.UUID, *, actor: str = "service:test", model: Any = None
+) -> dict[str, Any]:
     graph = res.graphs["log_feedback"]
     context = res.context(actor=actor)
     if model is not None:
@@ -62,15 +63,24 @@ async def test_similar_logs_are_only_the_members_own(resources: Resources) -> No
     member = await first_member(resources)
     out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, uuid.uuid4())
     async with resources.db.sessions() as session:
-        owners = set((await session.scalars(select(Log.member_id).where(
-            Log.id.in_([uuid.UUID(s["log_id"]) for s in out["similar_logs"]])))).all())
+        owners = set(
+            (
+                await session.scalars(
+                    select(Log.member_id).where(Log.id.in_([uuid.UUID(s["log_id"]) for s in out["similar_logs"]]))
+                )
+            ).all()
+        )
     assert owners == {member.id}
 
 
 async def test_redraft_path_fixes_a_bad_draft(resources: Resources) -> None:
     member = await first_member(resources)
-    model = ScriptedModel({"log_feedback.draft": [{**GOOD_DRAFT, "question": ""}, GOOD_DRAFT],
-                           "log_feedback.risk": [{"level": "none", "reasons": []}]})
+    model = ScriptedModel(
+        {
+            "log_feedback.draft": [{**GOOD_DRAFT, "question": ""}, GOOD_DRAFT],
+            "log_feedback.risk": [{"level": "none", "reasons": []}],
+        }
+    )
     thread_id = uuid.uuid4()
     out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, thread_id, model=model)
     assert out["status"] == "published" and out["feedback"] == GOOD_DRAFT
@@ -81,8 +91,12 @@ async def test_redraft_path_fixes_a_bad_draft(resources: Resources) -> None:
 
 async def test_a_draft_that_never_passes_goes_to_a_person(resources: Resources) -> None:
     member = await first_member(resources)
-    model = ScriptedModel({"log_feedback.draft": [{**GOOD_DRAFT, "question": "考えてみましょう。"}],
-                           "log_feedback.risk": [{"level": "none", "reasons": []}]})
+    model = ScriptedModel(
+        {
+            "log_feedback.draft": [{**GOOD_DRAFT, "question": "考えてみましょう。"}],
+            "log_feedback.risk": [{"level": "none", "reasons": []}],
+        }
+    )
     thread_id = uuid.uuid4()
     out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, thread_id, model=model)
     [pending] = out["__interrupt__"]
@@ -92,10 +106,14 @@ async def test_a_draft_that_never_passes_goes_to_a_person(resources: Resources) 
 
 async def test_a_model_can_add_risk_but_never_clear_it(resources: Resources) -> None:
     member = await first_member(resources)
-    adds = ScriptedModel({"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "review", "reasons": ["harassment"]}]})
+    adds = ScriptedModel(
+        {"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "review", "reasons": ["harassment"]}]}
+    )
     out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, uuid.uuid4(), model=adds)
     assert out["risk"]["reasons"] == ["harassment"] and "__interrupt__" in out
-    clears = ScriptedModel({"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "none", "reasons": []}]})
+    clears = ScriptedModel(
+        {"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "none", "reasons": []}]}
+    )
     out = await _run(resources, {"member_id": str(member.id), "log": RISKY_LOG}, uuid.uuid4(), model=clears)
     assert out["risk"]["level"] == "review" and "__interrupt__" in out
 
@@ -133,25 +151,36 @@ async def test_risky_log_decisions(resources: Resources, decision: str) -> None:
     if decision == "edit":
         resume["payload"] = {"feedback": edited}
     final = await _run(resources, Command(resume=resume), thread_id)
-    expected = {"approve": ("published", out["__interrupt__"][0].value["proposal"]["feedback"]),
-                "edit": ("published", edited), "reject": ("rejected", None)}[decision]
+    expected = {
+        "approve": ("published", out["__interrupt__"][0].value["proposal"]["feedback"]),
+        "edit": ("published", edited),
+        "reject": ("rejected", None),
+    }[decision]
     assert final["status"] == expected[0]
     if expected[1] is not None:
         assert final["feedback"] == expected[1]
     async with resources.db.sessions() as session:
         log = await session.get(Log, uuid.UUID(final["log_id"]))
         approval = await session.get(Approval, uuid.UUID(approval_id))
-        trail = (await session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == approval_id)
-                                       .order_by(AuditEvent.id))).all()
+        trail = (
+            await session.scalars(
+                select(AuditEvent.action).where(AuditEvent.subject_id == approval_id).order_by(AuditEvent.id)
+            )
+        ).all()
     assert log is not None and log.feedback_status == expected[0]
     assert approval is not None and approval.decided_by == "coach:abc" and approval.decision == decision
-    assert trail == ["approval.created", f"approval.{ {'approve': 'approved', 'edit': 'edited', 'reject': 'rejected'}[decision]}"]
+    assert trail == [
+        "approval.created",
+        f"approval.{ {'approve': 'approved', 'edit': 'edited', 'reject': 'rejected'}[decision] }",
+    ]
 
 
 async def test_resume_with_an_invalid_edit_fails_without_publishing(resources: Resources) -> None:
     thread_id, out, _ = await _risky(resources)
     with pytest.raises(Exception, match="feedback"):
-        await _run(resources, Command(resume={"decision": "edit", "payload": {"feedback": {"affirmation": ""}}}), thread_id)
+        await _run(
+            resources, Command(resume={"decision": "edit", "payload": {"feedback": {"affirmation": ""}}}), thread_id
+        )
     async with resources.db.sessions() as session:
         log = await session.get(Log, uuid.UUID(out["log_id"]))
     assert log is not None and log.feedback_status == "pending_review"
@@ -167,7 +196,9 @@ async def test_nodes_before_the_interrupt_are_idempotent(resources: Resources) -
         await graph.ainvoke(payload, run_config(thread_id, run_id), context=resources.context(), durability="sync")
     async with resources.db.sessions() as session:
         logs = await session.scalar(select(func.count()).select_from(Log).where(Log.thread_id == thread_id))
-        approvals = await session.scalar(select(func.count()).select_from(Approval).where(Approval.thread_id == thread_id))
+        approvals = await session.scalar(
+            select(func.count()).select_from(Approval).where(Approval.thread_id == thread_id)
+        )
     assert (logs, approvals) == (1, 1)
 
 
@@ -176,9 +207,26 @@ def test_graph_topology() -> None:
 
     graph = builder.compile().get_graph()
     nodes = set(graph.nodes) - {"__start__", "__end__"}
-    assert nodes == {"load_context", "store_log", "retrieve_similar", "score", "risk_check", "draft", "check",
-                     "request_review", "await_decision", "apply_decision", "publish", "reject"}
+    assert nodes == {
+        "load_context",
+        "store_log",
+        "retrieve_similar",
+        "score",
+        "risk_check",
+        "draft",
+        "check",
+        "request_review",
+        "await_decision",
+        "apply_decision",
+        "publish",
+        "reject",
+    }
     edges = {(e.source, e.target) for e in graph.edges}
-    assert {("check", "draft"), ("check", "request_review"), ("check", "publish"),
-            ("apply_decision", "publish"), ("apply_decision", "reject")} <= edges
+    assert {
+        ("check", "draft"),
+        ("check", "request_review"),
+        ("check", "publish"),
+        ("apply_decision", "publish"),
+        ("apply_decision", "reject"),
+    } <= edges
     assert "risk_check" in graph.draw_mermaid()

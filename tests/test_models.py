@@ -16,10 +16,16 @@ from asoto.agents.offline import OfflineStructuredModel, tone_of
 from asoto.tools.feedback_check import check_feedback
 
 FACTS: dict[str, Any] = {
-    "locale": "ja", "member_name": "山田 花子", "interests": ["ランニング"],
+    "locale": "ja",
+    "member_name": "山田 花子",
+    "interests": ["ランニング"],
     "scores": {"relationship": 40, "activity": 50, "sensitivity": 30},
-    "signals": {"relationship": 25, "activity": 50, "sensitivity": 25}, "similar": [], "now": "2026-11-22T09:00",
-    "title": "朝ラン", "content": "今朝は5キロ走って気分がすっきりした。明日も続けたい。", "risk_reasons": [],
+    "signals": {"relationship": 25, "activity": 50, "sensitivity": 25},
+    "similar": [],
+    "now": "2026-11-22T09:00",
+    "title": "朝ラン",
+    "content": "今朝は5キロ走って気分がすっきりした。明日も続けたい。",
+    "risk_reasons": [],
 }
 
 
@@ -36,11 +42,15 @@ async def test_offline_feedback_is_deterministic_japanese_and_quotes_the_member(
 
 async def test_offline_feedback_follows_locale_and_theme(embedder: OfflineEmbedder) -> None:
     model = OfflineStructuredModel(embedder)
-    english = await draft_feedback(model, {**FACTS, "locale": "en", "title": "Family",
-                                           "content": "I had dinner with my family and we talked a lot."})
+    english = await draft_feedback(
+        model,
+        {**FACTS, "locale": "en", "title": "Family", "content": "I had dinner with my family and we talked a lot."},
+    )
     assert check_feedback(english.model_dump(), "en") == []
     assert "family" in english.insight.lower()
-    sleep = await draft_feedback(model, {**FACTS, "title": "睡眠", "content": "夜中に何度も目が覚めて、朝がつらかった。"})
+    sleep = await draft_feedback(
+        model, {**FACTS, "title": "睡眠", "content": "夜中に何度も目が覚めて、朝がつらかった。"}
+    )
     assert "睡眠" in sleep.insight
 
 
@@ -60,14 +70,31 @@ def test_tone_lexicon() -> None:
 def _status_error(status: int, body: Any = None) -> openai.APIStatusError:
     request = httpx.Request("POST", "https://api.example.test/v1/chat/completions")
     response = httpx.Response(status, request=request)
-    cls = {400: openai.BadRequestError, 401: openai.AuthenticationError, 403: openai.PermissionDeniedError,
-           429: openai.RateLimitError, 500: openai.InternalServerError}.get(status, openai.APIStatusError)
+    cls = {
+        400: openai.BadRequestError,
+        401: openai.AuthenticationError,
+        403: openai.PermissionDeniedError,
+        429: openai.RateLimitError,
+        500: openai.InternalServerError,
+    }.get(status, openai.APIStatusError)
     return cls("error", response=response, body=body)
 
 
-@pytest.mark.parametrize(("status", "retried"), [(400, False), (401, False), (403, False), (404, False),
-                                                 (422, False), (408, True), (429, True), (500, True), (503, True),
-                                                 (529, True)])
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [
+        (400, False),
+        (401, False),
+        (403, False),
+        (404, False),
+        (422, False),
+        (408, True),
+        (429, True),
+        (500, True),
+        (503, True),
+        (529, True),
+    ],
+)
 def test_retry_classification(status: int, retried: bool) -> None:
     assert is_retryable(_status_error(status)) is retried
 
@@ -108,14 +135,18 @@ async def test_transient_errors_are_retried_with_a_bound() -> None:
 
     always = _FlakyChat([_status_error(500)] * 10, ANSWER)
     with pytest.raises(openai.InternalServerError):
-        await LangChainStructuredModel("openai:test", always, attempts=3, max_wait_s=0.01).generate("t", FeedbackDraft, [], {})
+        await LangChainStructuredModel("openai:test", always, attempts=3, max_wait_s=0.01).generate(
+            "t", FeedbackDraft, [], {}
+        )
     assert always.calls == 3
 
 
 async def test_bad_requests_fail_at_once_and_fallback_takes_over_transient_failures() -> None:
     chat = _FlakyChat([_status_error(400)], ANSWER)
     with pytest.raises(openai.BadRequestError):
-        await LangChainStructuredModel("openai:test", chat, attempts=4, max_wait_s=0.01).generate("t", FeedbackDraft, [], {})
+        await LangChainStructuredModel("openai:test", chat, attempts=4, max_wait_s=0.01).generate(
+            "t", FeedbackDraft, [], {}
+        )
     assert chat.calls == 1
 
     primary = _FlakyChat([_status_error(503)] * 5, ANSWER)

@@ -13,11 +13,19 @@ from asoto.tools.risk import RiskChecker, lexicon_hits
 
 @pytest.mark.parametrize(
     ("text", "category"),
-    [("もう死にたい", "self_harm"), ("消えたいと思った", "self_harm"), ("消えてしまいたい夜", "self_harm"),
-     ("死んでしまいたい", "self_harm"), ("I want to kill myself", "self_harm"),
-     ("もう限界で何もできない", "distress"), ("I feel hopeless", "distress"),
-     ("あいつを殴りたい", "harm_to_others"), ("上司からパワハラを受けている", "harassment"),
-     ("I was bullied at work", "harassment"), ("ｾｸﾊﾗ", "harassment")],
+    [
+        ("もう死にたい", "self_harm"),
+        ("消えたいと思った", "self_harm"),
+        ("消えてしまいたい夜", "self_harm"),
+        ("死んでしまいたい", "self_harm"),
+        ("I want to kill myself", "self_harm"),
+        ("もう限界で何もできない", "distress"),
+        ("I feel hopeless", "distress"),
+        ("あいつを殴りたい", "harm_to_others"),
+        ("上司からパワハラを受けている", "harassment"),
+        ("I was bullied at work", "harassment"),
+        ("ｾｸﾊﾗ", "harassment"),
+    ],
 )
 def test_lexicon_flags_each_category(text: str, category: str) -> None:
     assert category in lexicon_hits(text)
@@ -46,8 +54,11 @@ async def test_ordinary_logs_are_not_flagged(embedder: OfflineEmbedder) -> None:
 
 async def test_risky_logs_are_flagged_in_both_languages(embedder: OfflineEmbedder) -> None:
     checker = RiskChecker(embedder)
-    for text in ("最近眠れない。もう限界で、消えてしまいたいと思う夜がある。",
-                 "職場で毎日怒鳴られ、人格を否定されている。", "I can't take it anymore and want to end my life."):
+    for text in (
+        "最近眠れない。もう限界で、消えてしまいたいと思う夜がある。",
+        "職場で毎日怒鳴られ、人格を否定されている。",
+        "I can't take it anymore and want to end my life.",
+    ):
         result = await checker.check("", text)
         assert result.level == "review", text
         assert result.reasons

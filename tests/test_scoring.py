@@ -31,9 +31,19 @@ def test_relationship_follows_seed_000_formula() -> None:
 def test_every_score_is_capped_at_100_and_zero_when_idle() -> None:
     idle = Activity30d()
     assert scoring.all_scores(idle) == {"relationship": 0, "activity": 0, "sensitivity": 0}
-    busy = Activity30d(event_participation=99, new_connections=99, comments=99, matching=99, event_hosting=99,
-                       steps_completed=99, logs_written=99, projects_joined=99, active_days=99,
-                       mean_log_signal=100, reflective_logs=99)
+    busy = Activity30d(
+        event_participation=99,
+        new_connections=99,
+        comments=99,
+        matching=99,
+        event_hosting=99,
+        steps_completed=99,
+        logs_written=99,
+        projects_joined=99,
+        active_days=99,
+        mean_log_signal=100,
+        reflective_logs=99,
+    )
     assert scoring.all_scores(busy) == {"relationship": 100, "activity": 100, "sensitivity": 100}
 
 
@@ -57,9 +67,12 @@ def test_unknown_inputs_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("text", "element"),
-    [("同僚と相談して一緒に進めた", "relationship"), ("5キロ走って、ヨガにも参加した", "activity"),
-     ("自分の気持ちに気づいて、学んだことが大切だと感じた", "sensitivity"),
-     ("I talked with my team and felt grateful", "relationship")],
+    [
+        ("同僚と相談して一緒に進めた", "relationship"),
+        ("5キロ走って、ヨガにも参加した", "activity"),
+        ("自分の気持ちに気づいて、学んだことが大切だと感じた", "sensitivity"),
+        ("I talked with my team and felt grateful", "relationship"),
+    ],
 )
 def test_log_signals_find_the_element_a_log_speaks_of(text: str, element: str) -> None:
     signals = scoring.log_signals(text)

@@ -6,9 +6,9 @@ import asyncio
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from langgraph_sdk import get_client
-import httpx
 
 from asoto.config import Settings
 from asoto.resources import Resources
@@ -17,8 +17,9 @@ from .apptools import live_server
 from .conftest import ORDINARY_LOG, RISKY_LOG, first_member, make_key
 
 
-async def test_the_sdk_drives_log_feedback_end_to_end(settings: Settings, db_uri: str, embedder: Any,
-                                                      resources: Resources) -> None:
+async def test_the_sdk_drives_log_feedback_end_to_end(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
     service_key = await make_key(resources, "service")
     coach_key = await make_key(resources, "coach")
     member = await first_member(resources)
@@ -53,18 +54,34 @@ async def test_the_sdk_drives_log_feedback_end_to_end(settings: Settings, db_uri
 
         # an interrupted run resumed with a command (by a coach)
         risky = await client.threads.create()
-        waiting = await client.runs.wait(risky["thread_id"], "log_feedback",
-                                         input={"member_id": str(member.id), "log": RISKY_LOG})
+        waiting = await client.runs.wait(
+            risky["thread_id"], "log_feedback", input={"member_id": str(member.id), "log": RISKY_LOG}
+        )
         [interrupt] = waiting["__interrupt__"]
         assert interrupt["value"]["type"] == "approval"
         assert (await client.threads.get(risky["thread_id"]))["status"] == "interrupted"
         with pytest.raises(httpx.HTTPStatusError) as refused:
             await client.runs.wait(risky["thread_id"], "log_feedback", command={"resume": {"decision": "approve"}})
         assert refused.value.response.status_code == 403
-        done = await coach.runs.wait(risky["thread_id"], "log_feedback",
-                                     command={"resume": {interrupt["id"]: {"decision": "edit", "payload": {
-                                         "feedback": {"affirmation": "書いてくれてありがとう。", "insight": "大切な気持ちです。",
-                                                      "question": "今、誰と話したいですか？", "next_action": "コーチから連絡します。"}}}}})
+        done = await coach.runs.wait(
+            risky["thread_id"],
+            "log_feedback",
+            command={
+                "resume": {
+                    interrupt["id"]: {
+                        "decision": "edit",
+                        "payload": {
+                            "feedback": {
+                                "affirmation": "書いてくれてありがとう。",
+                                "insight": "大切な気持ちです。",
+                                "question": "今、誰と話したいですか？",
+                                "next_action": "コーチから連絡します。",
+                            }
+                        },
+                    }
+                }
+            },
+        )
         assert done["status"] == "published" and done["feedback"]["next_action"] == "コーチから連絡します。"
         with pytest.raises(httpx.HTTPStatusError) as stale:
             await coach.runs.wait(risky["thread_id"], "log_feedback", command={"resume": {"decision": "approve"}})

@@ -21,11 +21,20 @@ ASOTO = [sys.executable, "-m", "asoto.cli"]
 
 async def test_the_seeded_community_is_big_and_varied(resources: Resources) -> None:
     async with resources.db.sessions() as session:
-        counts = {m.__tablename__: await session.scalar(select(func.count()).select_from(m))
-                  for m in (Member, Log, Event, EventParticipation, Project, Connection)}
+        counts = {
+            m.__tablename__: await session.scalar(select(func.count()).select_from(m))
+            for m in (Member, Log, Event, EventParticipation, Project, Connection)
+        }
         locales = dict((await session.execute(select(Member.locale, func.count()).group_by(Member.locale))).all())
-        spread = (await session.execute(select(func.min(Member.activity_score), func.max(Member.activity_score),
-                                               func.count(func.distinct(Member.relationship_score))))).one()
+        spread = (
+            await session.execute(
+                select(
+                    func.min(Member.activity_score),
+                    func.max(Member.activity_score),
+                    func.count(func.distinct(Member.relationship_score)),
+                )
+            )
+        ).one()
     assert counts["members"] >= 200 and counts["logs"] >= 1000
     assert counts["events"] >= 20 and counts["event_participations"] > 100 and counts["projects"] >= 10
     assert counts["connections"] > 200
@@ -63,8 +72,14 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         assert key.startswith("ask_") and key.count("\n") == 1
         member_key = _asoto(env, "keys", "create", "--role", "member", "--member-id", rows[0]["member_id"]).stdout
         assert member_key.strip().startswith("ask_")
-        refused = subprocess.run([*ASOTO, "keys", "create", "--role", "member"], env=env, capture_output=True,
-                                 text=True, timeout=120, check=False)
+        refused = subprocess.run(
+            [*ASOTO, "keys", "create", "--role", "member"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert refused.returncode == 2 and "member_id_required" in refused.stderr and not refused.stdout
         demo = _asoto(env, "demo").stdout
         assert "デモ完了" in demo and "published" in demo and "self_harm" in demo and "オフライン" in demo
@@ -86,9 +101,12 @@ def test_same_seed_same_community(pg_server_uri: str, tmp_path: Path) -> None:
         try:
             _asoto(env, "seed", "--members", "16", "--seed", "5")
             with psycopg.connect(uri) as conn:
-                texts.append(conn.execute(
-                    "select m.name, l.title, l.content from logs l join members m on m.id = l.member_id "
-                    "order by l.id").fetchall())
+                texts.append(
+                    conn.execute(
+                        "select m.name, l.title, l.content from logs l join members m on m.id = l.member_id "
+                        "order by l.id"
+                    ).fetchall()
+                )
         finally:
             with psycopg.connect(pg_server_uri, autocommit=True) as conn:
                 conn.execute(f"drop database if exists {name} with (force)")

@@ -38,9 +38,16 @@ def test_a_good_draft_passes() -> None:
 def test_each_kind_of_bad_draft_is_named() -> None:
     assert check_feedback({**GOOD_DRAFT, "question": ""}, "ja") == ["question is empty"]
     assert "question does not end with a question mark" in check_feedback(
-        {**GOOD_DRAFT, "question": "理由を考えてみましょう。"}, "ja")
-    assert "affirmation is longer than 200 characters" in check_feedback({**GOOD_DRAFT, "affirmation": "あ" * 201}, "ja")
-    english = {"affirmation": "Great job.", "insight": "You noticed a lot today, well done.",
-               "question": "What helped you most?", "next_action": "Walk ten minutes tomorrow morning."}
+        {**GOOD_DRAFT, "question": "理由を考えてみましょう。"}, "ja"
+    )
+    assert "affirmation is longer than 200 characters" in check_feedback(
+        {**GOOD_DRAFT, "affirmation": "あ" * 201}, "ja"
+    )
+    english = {
+        "affirmation": "Great job.",
+        "insight": "You noticed a lot today, well done.",
+        "question": "What helped you most?",
+        "next_action": "Walk ten minutes tomorrow morning.",
+    }
     assert "feedback is not written in Japanese" in check_feedback(english, "ja")
     assert check_feedback(english, "en") == []

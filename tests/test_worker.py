@@ -25,8 +25,13 @@ async def _enqueue(res: Resources) -> tuple[uuid.UUID, uuid.UUID]:
     member = await first_member(res)
     async with res.db.sessions.begin() as session:
         thread = await threads.create(session, SERVICE, ThreadCreate())
-        run = await runs.create(res, session, SERVICE, thread.thread_id, RunCreate(
-            assistant_id="log_feedback", input={"member_id": str(member.id), "log": ORDINARY_LOG}))
+        run = await runs.create(
+            res,
+            session,
+            SERVICE,
+            thread.thread_id,
+            RunCreate(assistant_id="log_feedback", input={"member_id": str(member.id), "log": ORDINARY_LOG}),
+        )
     return thread.thread_id, run.run_id
 
 
@@ -57,8 +62,9 @@ async def test_a_stale_attempt_cannot_overwrite_the_run(resources: Resources) ->
         job = await run_queue.claim(session, owner="w1", lease_s=30)
     assert job is not None
     async with resources.db.sessions.begin() as session:
-        assert not await run_queue.finish(session, run_id=run_id, token=uuid.uuid4(), status="success",
-                                          output={}, error=None)
+        assert not await run_queue.finish(
+            session, run_id=run_id, token=uuid.uuid4(), status="success", output={}, error=None
+        )
         ours, cancel = await run_queue.heartbeat(session, run_id, uuid.uuid4(), 30)
         assert (ours, cancel) == (False, False)
     async with resources.db.sessions() as session:
@@ -71,9 +77,17 @@ async def test_workers_never_run_two_runs_of_one_thread_at_once(resources: Resou
     async with resources.db.sessions.begin() as session:
         thread = await threads.create(session, SERVICE, ThreadCreate())
         for _ in range(3):
-            await runs.create(resources, session, SERVICE, thread.thread_id, RunCreate(
-                assistant_id="log_feedback", multitask_strategy="enqueue",
-                input={"member_id": str(member.id), "log": ORDINARY_LOG}))
+            await runs.create(
+                resources,
+                session,
+                SERVICE,
+                thread.thread_id,
+                RunCreate(
+                    assistant_id="log_feedback",
+                    multitask_strategy="enqueue",
+                    input={"member_id": str(member.id), "log": ORDINARY_LOG},
+                ),
+            )
     async with resources.db.sessions.begin() as session:
         first = await run_queue.claim(session, owner="w1", lease_s=30)
     async with resources.db.sessions.begin() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from typing import Annotated, Any
@@ -68,12 +69,15 @@ def seed(
             if await community_size(session):
                 err.print("community already seeded; nothing to do")
                 return
-            report = await seed_community(session, res.embedder, seed=seed, members=members,
-                                          logs_per_member=logs_per_member)
-        err.print(f"seeded {report.members} members, {report.logs} logs, {report.events} events "
-                  f"({report.participations} participations), {report.projects} projects, "
-                  f"{report.connections} connections, {report.goals} goals, {report.steps} steps, "
-                  f"{report.comments} comments")
+            report = await seed_community(
+                session, res.embedder, seed=seed, members=members, logs_per_member=logs_per_member
+            )
+        err.print(
+            f"seeded {report.members} members, {report.logs} logs, {report.events} events "
+            f"({report.participations} participations), {report.projects} projects, "
+            f"{report.connections} connections, {report.goals} goals, {report.steps} steps, "
+            f"{report.comments} comments"
+        )
 
     _run(go())
 
@@ -90,9 +94,20 @@ def members_list(
     async def go() -> list[dict[str, Any]]:
         async with open_resources(_settings()) as res, res.db.sessions() as session:
             rows = (await session.scalars(select(Member).order_by(Member.created_at, Member.id).limit(limit))).all()
-            return [{"member_id": str(m.id), "name": m.name, "locale": m.locale, "interests": list(m.interests),
-                     "scores": {"relationship": m.relationship_score, "activity": m.activity_score,
-                                "sensitivity": m.sensitivity_score}} for m in rows]
+            return [
+                {
+                    "member_id": str(m.id),
+                    "name": m.name,
+                    "locale": m.locale,
+                    "interests": list(m.interests),
+                    "scores": {
+                        "relationship": m.relationship_score,
+                        "activity": m.activity_score,
+                        "sensitivity": m.sensitivity_score,
+                    },
+                }
+                for m in rows
+            ]
 
     rows = _run(go())
     for row in rows:
@@ -100,9 +115,11 @@ def members_list(
             typer.echo(json.dumps(row, ensure_ascii=False))
         else:
             s = row["scores"]
-            typer.echo(f"{row['member_id']}  {row['name']}  [{row['locale']}]  "
-                       f"関係性{s['relationship']} 多動性{s['activity']} 感受性{s['sensitivity']}  "
-                       f"{'、'.join(row['interests'])}")
+            typer.echo(
+                f"{row['member_id']}  {row['name']}  [{row['locale']}]  "
+                f"関係性{s['relationship']} 多動性{s['activity']} 感受性{s['sensitivity']}  "
+                f"{'、'.join(row['interests'])}"
+            )
 
 
 @keys_app.command("create")
@@ -163,10 +180,8 @@ def worker_cmd() -> None:
                 await worker.stop()
                 await hub.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         _run(go())
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()

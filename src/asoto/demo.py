@@ -28,7 +28,10 @@ from asoto.services.keys import create_key
 
 out = Console()
 
-ORDINARY = {"title": "朝ラン", "content": "今朝は5キロ走って気分がすっきりした。仲間と一緒に走れて嬉しかった。明日も続けたい。"}
+ORDINARY = {
+    "title": "朝ラン",
+    "content": "今朝は5キロ走って気分がすっきりした。仲間と一緒に走れて嬉しかった。明日も続けたい。",
+}
 RISKY = {"title": "限界", "content": "仕事で毎日怒鳴られて、もう限界。消えてしまいたいと思う夜がある。"}
 
 
@@ -44,8 +47,12 @@ async def _prepare(settings: Settings) -> tuple[str, str, dict[str, Any]]:
             if not await community_size(session):
                 out.print("[dim]コミュニティを作成しています（初回のみ）…[/dim]")
                 report = await seed_community(session, res.embedder, seed=7)
-                out.print(f"[dim]メンバー {report.members} 人・ログ {report.logs} 件・イベント {report.events} 件[/dim]")
-            member = await session.scalar(select(Member).where(Member.locale == "ja").order_by(Member.created_at, Member.id))
+                out.print(
+                    f"[dim]メンバー {report.members} 人・ログ {report.logs} 件・イベント {report.events} 件[/dim]"
+                )
+            member = await session.scalar(
+                select(Member).where(Member.locale == "ja").order_by(Member.created_at, Member.id)
+            )
             assert member is not None
             service = await create_key(session, role="service", label="demo")
             coach = await create_key(session, role="coach", label="demo")
@@ -56,11 +63,19 @@ def _show_result(title: str, values: dict[str, Any]) -> None:
     table = Table(show_header=False, box=None)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    for part, label in (("affirmation", "受け止め"), ("insight", "気づき"), ("question", "問い"), ("next_action", "次の一歩")):
+    for part, label in (
+        ("affirmation", "受け止め"),
+        ("insight", "気づき"),
+        ("question", "問い"),
+        ("next_action", "次の一歩"),
+    ):
         table.add_row(f"[bold]{label}[/bold]", values.get("feedback", {}).get(part, ""))
     scores = values.get("scores", {})
     table.add_row("[bold]状態[/bold]", str(values.get("status")))
-    table.add_row("[bold]3要素[/bold]", f"関係性 {scores.get('relationship')}・多動性 {scores.get('activity')}・感受性 {scores.get('sensitivity')}")
+    table.add_row(
+        "[bold]3要素[/bold]",
+        f"関係性 {scores.get('relationship')}・多動性 {scores.get('activity')}・感受性 {scores.get('sensitivity')}",
+    )
     risk = values.get("risk", {})
     table.add_row("[bold]リスク[/bold]", f"{risk.get('level')} {', '.join(risk.get('reasons', []))}")
     label = values.get("generated_by", {}).get("label")
@@ -90,30 +105,50 @@ async def run_demo(settings: Settings, *, port: int = 0) -> None:
             await asyncio.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
         out.print(f"API: {base}  (OpenAPI: {base}/docs)  メンバー: {member['name']}")
-        async with httpx.AsyncClient(base_url=base, headers={"x-api-key": service_key}) as svc, \
-                httpx.AsyncClient(base_url=base, headers={"x-api-key": coach_key}) as coach:
+        async with (
+            httpx.AsyncClient(base_url=base, headers={"x-api-key": service_key}) as svc,
+            httpx.AsyncClient(base_url=base, headers={"x-api-key": coach_key}) as coach,
+        ):
             thread = (await svc.post("/threads", json={"metadata": {"demo": True}})).json()
-            values = await _wait(svc, thread["thread_id"], {"assistant_id": "log_feedback",
-                                                            "input": {"member_id": member["member_id"], "log": ORDINARY}})
+            values = await _wait(
+                svc,
+                thread["thread_id"],
+                {"assistant_id": "log_feedback", "input": {"member_id": member["member_id"], "log": ORDINARY}},
+            )
             out.print("\n[bold]1. ふつうのログ[/bold]")
             out.print(f"「{ORDINARY['content']}」")
             _show_result("AIフィードバック（そのまま公開）", values)
 
             thread = (await svc.post("/threads", json={"metadata": {"demo": True}})).json()
-            values = await _wait(svc, thread["thread_id"], {"assistant_id": "log_feedback",
-                                                            "input": {"member_id": member["member_id"], "log": RISKY}})
+            values = await _wait(
+                svc,
+                thread["thread_id"],
+                {"assistant_id": "log_feedback", "input": {"member_id": member["member_id"], "log": RISKY}},
+            )
             out.print("\n[bold]2. リスクのあるログ[/bold]")
             out.print(f"「{RISKY['content']}」")
             [pending] = values["__interrupt__"]
             request = pending["value"]
-            out.print(Panel(f"承認ID {request['approval_id']}\n理由: {', '.join(request['reasons'])}\n"
-                            "AIフィードバックは公開されず、コーチの判断を待っています。", title="人の確認待ち（interrupt）"))
-            values = await _wait(coach, thread["thread_id"], {
-                "assistant_id": "log_feedback",
-                "command": {"resume": {"decision": "approve", "comment": "本人に個別に連絡済み。公開してよい。"}}})
+            out.print(
+                Panel(
+                    f"承認ID {request['approval_id']}\n理由: {', '.join(request['reasons'])}\n"
+                    "AIフィードバックは公開されず、コーチの判断を待っています。",
+                    title="人の確認待ち（interrupt）",
+                )
+            )
+            values = await _wait(
+                coach,
+                thread["thread_id"],
+                {
+                    "assistant_id": "log_feedback",
+                    "command": {"resume": {"decision": "approve", "comment": "本人に個別に連絡済み。公開してよい。"}},
+                },
+            )
             _show_result("コーチが承認して公開", values)
-            out.print(f"\n[green]デモ完了[/green] run ids are in GET {base}/threads/{{thread_id}}/runs; "
-                      f"thread {uuid.UUID(thread['thread_id'])}")
+            out.print(
+                f"\n[green]デモ完了[/green] run ids are in GET {base}/threads/{{thread_id}}/runs; "
+                f"thread {uuid.UUID(thread['thread_id'])}"
+            )
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):

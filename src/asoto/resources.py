@@ -49,8 +49,14 @@ class Resources:
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
 
     def context(self, actor: str = "system") -> Context:
-        return Context(sessions=self.db.sessions, model=self.model, embedder=self.embedder,
-                       risk=self.risk, settings=self.settings, actor=actor)
+        return Context(
+            sessions=self.db.sessions,
+            model=self.model,
+            embedder=self.embedder,
+            risk=self.risk,
+            settings=self.settings,
+            actor=actor,
+        )
 
 
 def database_uri(settings: Settings, stack: AsyncExitStack | None = None) -> str:
@@ -91,8 +97,16 @@ async def open_resources(
     try:
         async with checkpoint_pool(uri, max_size=settings.pool_max_size) as pool:
             saver = make_saver(pool)
-            res = Resources(settings=settings, uri=uri, db=db, pool=pool, saver=saver,
-                            embedder=embedder, model=model, risk=RiskChecker(embedder))
+            res = Resources(
+                settings=settings,
+                uri=uri,
+                db=db,
+                pool=pool,
+                saver=saver,
+                embedder=embedder,
+                model=model,
+                risk=RiskChecker(embedder),
+            )
             res.graphs = {gid: flow.builder.compile(checkpointer=saver, name=gid) for gid, flow in FLOWS.items()}
             yield res
     finally:

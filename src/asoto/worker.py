@@ -90,8 +90,11 @@ class Worker:
         run_id = str(job["run_id"])
         task = asyncio.create_task(self._execute(job), name=f"run-{run_id}")
         self._tasks[run_id] = task
-        task.add_done_callback(lambda _t, rid=run_id: self._tasks.pop(rid, None))
+        task.add_done_callback(self._forget)
         return True
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task.get_name().removeprefix("run-"), None)
 
     def _cancel_local(self, run_id: str) -> None:
         task = self._tasks.get(run_id)
@@ -122,10 +125,17 @@ class Worker:
         return original
 
     async def _execute(self, job: dict[str, Any]) -> None:
+        # every log line of the run (nodes, model retries) carries these ids
+        with structlog.contextvars.bound_contextvars(
+            run_id=str(job["run_id"]), thread_id=str(job["thread_id"]), flow=job["graph_id"]
+        ):
+            await self._execute_bound(job)
+
+    async def _execute_bound(self, job: dict[str, Any]) -> None:
         run_id: uuid.UUID = job["run_id"]
         thread_id: uuid.UUID = job["thread_id"]
         token: uuid.UUID = job["lease_token"]
-        bound = log.bind(run_id=str(run_id), thread_id=str(thread_id), flow=job["graph_id"])
+        bound = log
         graph = self.res.graphs[job["graph_id"]]
         config = run_config(thread_id, run_id)
         payload = await self._payload(graph, config, job)
@@ -139,9 +149,10 @@ class Worker:
 
         async def drive() -> None:
             # values give the outputs, updates carry interrupts: no state read after the run
-            async for mode, chunk in graph.astream(payload, config, context=context,
-                                                   stream_mode=["values", "updates"], durability="sync"):
-                if mode == "values":
+            async for mode, chunk in graph.astream(
+                payload, config, context=context, stream_mode=["values", "updates"], durability="sync"
+            ):
+                if mode == "values" and isinstance(chunk, dict):
                     last_values.clear()
                     last_values.update(chunk)
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
@@ -167,11 +178,14 @@ class Worker:
             status = "interrupted"
         output = {**values, "__interrupt__": pending} if pending else dict(values)
         interrupts = {"pending": pending} if pending else {}
-        thread_status = {"success": "idle", "interrupted": "interrupted" if pending else "idle", "error": "error"}[status]
+        thread_status = {"success": "idle", "interrupted": "interrupted" if pending else "idle", "error": "error"}[
+            status
+        ]
         async with self.res.db.sessions.begin() as session:
             if await run_queue.finish(session, run_id=run_id, token=token, status=status, output=output, error=error):
-                await run_queue.set_thread_after_run(session, thread_id, status=thread_status, values=values or None,
-                                                     interrupts=interrupts)
+                await run_queue.set_thread_after_run(
+                    session, thread_id, status=thread_status, values=values or None, interrupts=interrupts
+                )
         bound.info("run.end", status=status)
 
 

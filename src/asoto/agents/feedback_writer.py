@@ -50,8 +50,7 @@ def feedback_messages(facts: Mapping[str, Any], issues: Sequence[str]) -> list[B
         ),
     ]
     if facts.get("risk_reasons"):
-        messages.append(HumanMessage(prompts.render("feedback_care", locale,
-                                                    reasons=", ".join(facts["risk_reasons"]))))
+        messages.append(HumanMessage(prompts.render("feedback_care", locale, reasons=", ".join(facts["risk_reasons"]))))
     if issues:
         messages.append(
             HumanMessage(prompts.render("feedback_redraft", locale, issues="\n".join(f"- {i}" for i in issues)))
@@ -59,9 +58,7 @@ def feedback_messages(facts: Mapping[str, Any], issues: Sequence[str]) -> list[B
     return messages
 
 
-async def draft_feedback(
-    model: StructuredModel, facts: Mapping[str, Any], issues: Sequence[str] = ()
-) -> FeedbackDraft:
+async def draft_feedback(model: StructuredModel, facts: Mapping[str, Any], issues: Sequence[str] = ()) -> FeedbackDraft:
     return await model.generate(
         TASK, FeedbackDraft, feedback_messages(facts, issues), {**facts, "issues": list(issues)}
     )

@@ -31,8 +31,10 @@ T = TypeVar("T", bound=BaseModel)
 log = structlog.get_logger(__name__)
 
 OFFLINE_MODEL_ID = "offline-rules"
-OFFLINE_LABEL = {"ja": "オフライン簡易フィードバック（決定的テンプレート・AIモデル不使用）",
-                 "en": "Offline simple feedback (deterministic templates, no AI model)"}
+OFFLINE_LABEL = {
+    "ja": "オフライン簡易フィードバック（決定的テンプレート・AIモデル不使用）",
+    "en": "Offline simple feedback (deterministic templates, no AI model)",
+}
 
 
 class StructuredModel(Protocol):
@@ -81,8 +83,7 @@ class LangChainStructuredModel:
 
     offline = False
 
-    def __init__(self, spec: str, chat: Any, *, attempts: int, fallback: Any = None,
-                 max_wait_s: float = 20.0) -> None:
+    def __init__(self, spec: str, chat: Any, *, attempts: int, fallback: Any = None, max_wait_s: float = 20.0) -> None:
         self.model_id = spec
         self._chat = chat
         self._fallback = fallback
@@ -91,8 +92,12 @@ class LangChainStructuredModel:
 
     @classmethod
     def from_settings(cls, spec: str, settings: Settings, fallback: str | None = None) -> LangChainStructuredModel:
-        return cls(spec, _init_chat(spec, settings), attempts=settings.llm_max_attempts,
-                   fallback=_init_chat(fallback, settings) if fallback else None)
+        return cls(
+            spec,
+            _init_chat(spec, settings),
+            attempts=settings.llm_max_attempts,
+            fallback=_init_chat(fallback, settings) if fallback else None,
+        )
 
     async def generate(
         self,
@@ -136,9 +141,8 @@ def _init_chat(spec: str, settings: Settings) -> Any:
             kwargs["api_key"] = settings.openai_api_key
         if settings.openai_base_url:
             kwargs["base_url"] = settings.openai_base_url
-    elif provider == "anthropic":
-        if settings.anthropic_api_key:
-            kwargs["api_key"] = settings.anthropic_api_key
+    elif provider == "anthropic" and settings.anthropic_api_key:
+        kwargs["api_key"] = settings.anthropic_api_key
     return init_chat_model(model, model_provider=provider, **kwargs)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from langchain_core.messages import BaseMessage
@@ -38,7 +38,8 @@ class OfflineStructuredModel:
         if self._centroids is None:
             rows = []
             for name in self._theme_names:
-                vecs = np.asarray(await self._embedder.embed(list(THEMES[name]["exemplars"])))  # type: ignore[arg-type]
+                exemplars = cast(list[str], THEMES[name]["exemplars"])
+                vecs = np.asarray(await self._embedder.embed(exemplars))
                 centroid = vecs.mean(axis=0)
                 rows.append(centroid / np.linalg.norm(centroid))
             self._centroids = np.vstack(rows)
@@ -68,7 +69,7 @@ class OfflineStructuredModel:
         pick = int(hashlib.sha256(content.encode("utf-8")).hexdigest(), 16)
         affirm_variants = AFFIRM[locale][tone]
         quote = quote_of(content) or quote_of(title) or title
-        parts: dict[str, str] = dict(theme[locale])  # type: ignore[arg-type]
+        parts = cast(dict[str, str], theme[locale])
         return {
             "affirmation": affirm_variants[pick % len(affirm_variants)].format(quote=quote),
             "insight": parts["insight"],
@@ -91,5 +92,3 @@ def tone_of(text: str) -> str:
     if negative > positive:
         return "negative"
     return "neutral"
-
-

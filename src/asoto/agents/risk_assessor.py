@@ -24,6 +24,4 @@ async def assess_risk(model: StructuredModel, *, locale: str, title: str, conten
         SystemMessage(prompts.render("risk_system", locale)),
         HumanMessage(prompts.render("risk_user", locale, title=title, content=content)),
     ]
-    return await model.generate(
-        TASK, RiskAssessment, messages, {"locale": locale, "title": title, "content": content}
-    )
+    return await model.generate(TASK, RiskAssessment, messages, {"locale": locale, "title": title, "content": content})

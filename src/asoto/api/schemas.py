@@ -41,7 +41,8 @@ class Body(BaseModel):
         bad = find_bad_text(data)
         if bad:
             raise PydanticCustomError(
-                "control_characters", "text at {path} contains NUL or other control characters", {"path": bad})
+                "control_characters", "text at {path} contains NUL or other control characters", {"path": bad}
+            )
         return data
 
 

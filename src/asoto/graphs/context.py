@@ -38,8 +38,7 @@ class Context:
 
 def run_config(thread_id: uuid.UUID | str, run_id: uuid.UUID | str, **extra: Any) -> RunnableConfig:
     """The one way to build a run's config: ids only, never secrets (they land in checkpoints)."""
-    return {"configurable": {"thread_id": str(thread_id), "run_id": str(run_id), **extra},
-            "recursion_limit": 50}
+    return {"configurable": {"thread_id": str(thread_id), "run_id": str(run_id), **extra}, "recursion_limit": 50}
 
 
 def ids_of(config: RunnableConfig) -> tuple[uuid.UUID, uuid.UUID]:

@@ -39,9 +39,7 @@ def upgrade(uri: str, *, embedding_dim: int, embedding_model: str) -> None:
                 alembic_config(uri, embedding_dim=embedding_dim, embedding_model=embedding_model),
                 "head",
             )
-            with psycopg.connect(
-                libpq_uri(uri), autocommit=True, prepare_threshold=None, row_factory=dict_row
-            ) as conn:
+            with psycopg.connect(libpq_uri(uri), autocommit=True, prepare_threshold=None, row_factory=dict_row) as conn:
                 PostgresSaver(conn).setup()  # type: ignore[arg-type]
         finally:
             lock_conn.execute("select pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))

@@ -349,16 +349,17 @@ class Run(Base):
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
     __table_args__ = (
-        CheckConstraint(
-            "status in ('pending','running','error','success','timeout','interrupted')", name="status"
-        ),
+        CheckConstraint("status in ('pending','running','error','success','timeout','interrupted')", name="status"),
         # one running run per thread, enforced by the database, whatever the workers do
-        Index("uq_runs_one_running_per_thread", "thread_id", unique=True,
-              postgresql_where=text("status = 'running'")),
+        Index("uq_runs_one_running_per_thread", "thread_id", unique=True, postgresql_where=text("status = 'running'")),
         Index("ix_runs_queue", "not_before", postgresql_where=text("status = 'pending'")),
         Index("ix_runs_thread_created", "thread_id", "created_at"),
     )
 
 
-VECTOR_COLUMNS = (("members", "embedding"), ("logs", "embedding"), ("projects", "embedding"),
-                  ("coaching_sessions", "embedding"))
+VECTOR_COLUMNS = (
+    ("members", "embedding"),
+    ("logs", "embedding"),
+    ("projects", "embedding"),
+    ("coaching_sessions", "embedding"),
+)

@@ -36,9 +36,13 @@ async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> Thread | N
 
 
 async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:
-    return list((await session.scalars(
-        select(Run).where(Run.thread_id == thread_id, Run.status.in_(ACTIVE)).order_by(Run.created_at)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(Run).where(Run.thread_id == thread_id, Run.status.in_(ACTIVE)).order_by(Run.created_at)
+            )
+        ).all()
+    )
 
 
 _CLAIM = text("""
@@ -69,23 +73,39 @@ async def claim(session: AsyncSession, *, owner: str, lease_s: float) -> dict[st
 
 async def heartbeat(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID, lease_s: float) -> tuple[bool, bool]:
     """Extend the lease. Returns (still ours, cancel requested)."""
-    row = (await session.execute(
-        update(Run).where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
-        .values(lease_expires_at=func.now() + text(f"interval '{float(lease_s)} seconds'"))
-        .returning(Run.cancel_requested)
-    )).first()
+    row = (
+        await session.execute(
+            update(Run)
+            .where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
+            .values(lease_expires_at=func.now() + text(f"interval '{float(lease_s)} seconds'"))
+            .returning(Run.cancel_requested)
+        )
+    ).first()
     return (row is not None, bool(row[0]) if row else False)
 
 
 async def finish(
-    session: AsyncSession, *, run_id: uuid.UUID, token: uuid.UUID, status: str,
-    output: dict[str, Any] | None, error: dict[str, Any] | None,
+    session: AsyncSession,
+    *,
+    run_id: uuid.UUID,
+    token: uuid.UUID,
+    status: str,
+    output: dict[str, Any] | None,
+    error: dict[str, Any] | None,
 ) -> bool:
     """Record the outcome of an attempt, only if the attempt still holds the lease."""
     done = await session.scalar(
-        update(Run).where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
-        .values(status=status, output=output, error=error, lease_token=None, lease_owner=None,
-                lease_expires_at=None, updated_at=func.now())
+        update(Run)
+        .where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
+        .values(
+            status=status,
+            output=output,
+            error=error,
+            lease_token=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=func.now(),
+        )
         .returning(Run.run_id)
     )
     if done is not None:
@@ -94,21 +114,39 @@ async def finish(
 
 
 async def set_thread_after_run(
-    session: AsyncSession, thread_id: uuid.UUID, *, status: str, values: dict[str, Any] | None,
+    session: AsyncSession,
+    thread_id: uuid.UUID,
+    *,
+    status: str,
+    values: dict[str, Any] | None,
     interrupts: dict[str, Any],
 ) -> None:
     """Thread status follows its runs: busy while any is active, else from the last outcome."""
     still_active = exists().where(Run.thread_id == thread_id, Run.status.in_(ACTIVE))
-    await session.execute(update(Thread).where(Thread.thread_id == thread_id).values(
-        status=case((still_active, "busy"), else_=status), values=values, interrupts=interrupts,
-        updated_at=func.now(), state_updated_at=func.now()))
+    await session.execute(
+        update(Thread)
+        .where(Thread.thread_id == thread_id)
+        .values(
+            status=case((still_active, "busy"), else_=status),
+            values=values,
+            interrupts=interrupts,
+            updated_at=func.now(),
+            state_updated_at=func.now(),
+        )
+    )
 
 
 async def cancel_pending(session: AsyncSession, run_id: uuid.UUID) -> bool:
     done = await session.scalar(
-        update(Run).where(Run.run_id == run_id, Run.status == "pending")
-        .values(status="interrupted", error={"error": "Cancelled", "message": "cancelled before it started"},
-                updated_at=func.now()).returning(Run.run_id))
+        update(Run)
+        .where(Run.run_id == run_id, Run.status == "pending")
+        .values(
+            status="interrupted",
+            error={"error": "Cancelled", "message": "cancelled before it started"},
+            updated_at=func.now(),
+        )
+        .returning(Run.run_id)
+    )
     if done is not None:
         await notify(session, CH_RUN_DONE, str(run_id))
     return done is not None
@@ -116,8 +154,11 @@ async def cancel_pending(session: AsyncSession, run_id: uuid.UUID) -> bool:
 
 async def request_cancel(session: AsyncSession, run_id: uuid.UUID) -> bool:
     done = await session.scalar(
-        update(Run).where(Run.run_id == run_id, Run.status == "running")
-        .values(cancel_requested=True, updated_at=func.now()).returning(Run.run_id))
+        update(Run)
+        .where(Run.run_id == run_id, Run.status == "running")
+        .values(cancel_requested=True, updated_at=func.now())
+        .returning(Run.run_id)
+    )
     if done is not None:
         await notify(session, CH_CANCEL, str(run_id))
     return done is not None
@@ -125,23 +166,38 @@ async def request_cancel(session: AsyncSession, run_id: uuid.UUID) -> bool:
 
 async def sweep_expired(session: AsyncSession, *, max_attempts: int) -> list[uuid.UUID]:
     """Give runs of dead workers to the next worker (or fail them after too many attempts)."""
-    expired = (await session.execute(
-        select(Run.run_id, Run.attempt, Run.thread_id).where(
-            Run.status == "running", Run.lease_expires_at < func.now()).with_for_update(skip_locked=True)
-    )).all()
+    expired = (
+        await session.execute(
+            select(Run.run_id, Run.attempt, Run.thread_id)
+            .where(Run.status == "running", Run.lease_expires_at < func.now())
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
     swept = []
     for run_id, attempt, thread_id in expired:
         if attempt >= max_attempts:
-            await session.execute(update(Run).where(Run.run_id == run_id).values(
-                status="error", lease_token=None, lease_owner=None, lease_expires_at=None,
-                error={"error": "WorkerLost", "message": f"gave up after {attempt} attempts"},
-                updated_at=func.now()))
+            await session.execute(
+                update(Run)
+                .where(Run.run_id == run_id)
+                .values(
+                    status="error",
+                    lease_token=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    error={"error": "WorkerLost", "message": f"gave up after {attempt} attempts"},
+                    updated_at=func.now(),
+                )
+            )
             await session.execute(update(Thread).where(Thread.thread_id == thread_id).values(status="error"))
             await notify(session, CH_RUN_DONE, str(run_id))
         else:
-            await session.execute(update(Run).where(Run.run_id == run_id).values(
-                status="pending", lease_token=None, lease_owner=None, lease_expires_at=None,
-                updated_at=func.now()))
+            await session.execute(
+                update(Run)
+                .where(Run.run_id == run_id)
+                .values(
+                    status="pending", lease_token=None, lease_owner=None, lease_expires_at=None, updated_at=func.now()
+                )
+            )
             await notify(session, CH_NEW_RUN, str(run_id))
         swept.append(run_id)
     return swept

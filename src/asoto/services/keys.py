@@ -73,8 +73,9 @@ class KeyCache:
         if hit is None or hit[0] < now:
             async with self._sessions() as session:
                 row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hashed, ApiKey.revoked_at.is_(None)))
-            principal = (Principal(id=f"{row.role}:{row.prefix}", role=row.role, member_id=row.member_id)
-                         if row else None)
+            principal = (
+                Principal(id=f"{row.role}:{row.prefix}", role=row.role, member_id=row.member_id) if row else None
+            )
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[hashed] = hit = (now + self._ttl, principal)

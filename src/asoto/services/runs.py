@@ -51,7 +51,9 @@ def _errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
 
 
-async def _validate_input(session: AsyncSession, principal: Principal, flow: Flow, raw: dict[str, Any]) -> dict[str, Any]:
+async def _validate_input(
+    session: AsyncSession, principal: Principal, flow: Flow, raw: dict[str, Any]
+) -> dict[str, Any]:
     try:
         parsed = flow.input_model.model_validate(raw)
     except ValidationError as exc:
@@ -71,11 +73,16 @@ def _resume_map(pending: dict[str, dict[str, Any]], resume: Any) -> dict[str, An
     """Resolve a resume to ``{interrupt_id: value}``; stale or ambiguous resumes are refused."""
     if isinstance(resume, dict) and resume and all(k in pending for k in resume):
         return dict(resume)
-    if isinstance(resume, dict) and resume and all(len(k) == 32 and all(c in string.hexdigits for c in k) for k in resume):
+    if (
+        isinstance(resume, dict)
+        and resume
+        and all(len(k) == 32 and all(c in string.hexdigits for c in k) for k in resume)
+    ):
         raise NotInterrupted("the resume names an interrupt that is not pending", code="stale_interrupt")
     if len(pending) != 1:
-        raise InvalidInput("several interrupts are pending: resume with a map {interrupt_id: value}",
-                           code="ambiguous_resume")
+        raise InvalidInput(
+            "several interrupts are pending: resume with a map {interrupt_id: value}", code="ambiguous_resume"
+        )
     return {next(iter(pending)): resume}
 
 
@@ -92,7 +99,9 @@ def _check_approval_resume(principal: Principal, request: dict[str, Any], value:
     return {**decision.model_dump(exclude_none=True), "decided_by": principal.id}
 
 
-async def _validate_resume(res: Resources, principal: Principal, thread: Thread, flow: Flow, resume: Any) -> dict[str, Any]:
+async def _validate_resume(
+    res: Resources, principal: Principal, thread: Thread, flow: Flow, resume: Any
+) -> dict[str, Any]:
     snapshot = await res.graphs[flow.graph_id].aget_state({"configurable": {"thread_id": str(thread.thread_id)}})
     pending = {i["id"]: i["value"] for group in state_interrupts(snapshot).values() for i in group}
     if not pending:
@@ -105,8 +114,9 @@ async def _validate_resume(res: Resources, principal: Principal, thread: Thread,
     return mapping
 
 
-async def create(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID,
-                 body: RunCreate) -> Run:
+async def create(
+    res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID, body: RunCreate
+) -> Run:
     flow = resolve(body.assistant_id)
     used = [name for name in UNSUPPORTED if getattr(body, name) not in (None, [], "")]
     if used:
@@ -114,8 +124,9 @@ async def create(res: Resources, session: AsyncSession, principal: Principal, th
     if (body.input is None) == (body.command is None or body.command.resume is None):
         raise InvalidInput("send exactly one of input or command.resume", code="input_or_command")
     if body.command is not None and (body.command.update is not None or body.command.goto is not None):
-        raise InvalidInput("command.update and command.goto are not supported; use command.resume",
-                           code="unsupported_option")
+        raise InvalidInput(
+            "command.update and command.goto are not supported; use command.resume", code="unsupported_option"
+        )
     if body.multitask_strategy == "rollback":
         raise InvalidInput("multitask_strategy rollback is not supported", code="unsupported_option")
 
@@ -123,16 +134,23 @@ async def create(res: Resources, session: AsyncSession, principal: Principal, th
     if thread is None:
         if body.if_not_exists != "create":
             raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
-        thread = Thread(thread_id=thread_id, member_id=principal.member_id, graph_id=flow.graph_id,
-                        metadata_={"owner": principal.id, "graph_id": flow.graph_id}, created_by=principal.id,
-                        status="idle", interrupts={})
+        thread = Thread(
+            thread_id=thread_id,
+            member_id=principal.member_id,
+            graph_id=flow.graph_id,
+            metadata_={"owner": principal.id, "graph_id": flow.graph_id},
+            created_by=principal.id,
+            status="idle",
+            interrupts={},
+        )
         session.add(thread)
         await session.flush()
     else:
         thread = await threads.get_visible(session, principal, thread_id, lock=True)
     if thread.graph_id and thread.graph_id != flow.graph_id:
-        raise InvalidInput(f"thread {thread_id} belongs to {thread.graph_id}, not {flow.graph_id}",
-                           code="graph_mismatch")
+        raise InvalidInput(
+            f"thread {thread_id} belongs to {thread.graph_id}, not {flow.graph_id}", code="graph_mismatch"
+        )
 
     active = await run_queue.active_runs(session, thread_id)
     kwargs: dict[str, Any]
@@ -150,8 +168,9 @@ async def create(res: Resources, session: AsyncSession, principal: Principal, th
             raise Forbidden(f"thread {thread_id} belongs to another member", code="member_mismatch")
         if active:
             if body.multitask_strategy == "reject":
-                raise ThreadBusy("Thread is already running a task. Wait for it to finish or choose a "
-                                 "different multitask strategy.")
+                raise ThreadBusy(
+                    "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
+                )
             if body.multitask_strategy == "interrupt":
                 for run in active:
                     if not await run_queue.cancel_pending(session, run.run_id):
@@ -161,9 +180,16 @@ async def create(res: Resources, session: AsyncSession, principal: Principal, th
     thread.status = "busy"
     thread.updated_at = func.now()  # type: ignore[assignment]
     run = Run(
-        run_id=uuid.uuid4(), thread_id=thread_id, assistant_id=flow.assistant_id, graph_id=flow.graph_id,
-        status="pending", kwargs=kwargs, metadata_=body.metadata, multitask_strategy=body.multitask_strategy,
-        created_by=principal.id, not_before=func.now() + timedelta(seconds=body.after_seconds or 0),
+        run_id=uuid.uuid4(),
+        thread_id=thread_id,
+        assistant_id=flow.assistant_id,
+        graph_id=flow.graph_id,
+        status="pending",
+        kwargs=kwargs,
+        metadata_=body.metadata,
+        multitask_strategy=body.multitask_strategy,
+        created_by=principal.id,
+        not_before=func.now() + timedelta(seconds=body.after_seconds or 0),
     )
     session.add(run)
     await session.flush()  # one INSERT … RETURNING the database's timestamps (eager_defaults)
@@ -179,8 +205,9 @@ async def get_visible(session: AsyncSession, principal: Principal, thread_id: uu
     return run
 
 
-async def list_for_thread(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, *, limit: int,
-                          offset: int, status: str | None) -> list[Run]:
+async def list_for_thread(
+    session: AsyncSession, principal: Principal, thread_id: uuid.UUID, *, limit: int, offset: int, status: str | None
+) -> list[Run]:
     await threads.get_visible(session, principal, thread_id)
     stmt = select(Run).where(Run.thread_id == thread_id)
     if status:
@@ -220,8 +247,12 @@ async def cancel(session: AsyncSession, principal: Principal, thread_id: uuid.UU
         await run_queue.cancel_pending(session, run_id)
         thread = await threads.get_visible(session, principal, thread_id, lock=True)
         await run_queue.set_thread_after_run(
-            session, thread_id, status="interrupted" if thread.interrupts else "idle",
-            values=thread.values, interrupts=thread.interrupts)
+            session,
+            thread_id,
+            status="interrupted" if thread.interrupts else "idle",
+            values=thread.values,
+            interrupts=thread.interrupts,
+        )
     elif run.status == "running":
         await run_queue.request_cancel(session, run_id)
     return run

@@ -39,7 +39,9 @@ def visible(principal: Principal) -> Any:
     return Thread.member_id == principal.member_id
 
 
-async def get_visible(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, *, lock: bool = False) -> Thread:
+async def get_visible(
+    session: AsyncSession, principal: Principal, thread_id: uuid.UUID, *, lock: bool = False
+) -> Thread:
     stmt = select(Thread).where(and_(Thread.thread_id == thread_id, visible(principal)))
     if lock:
         stmt = stmt.with_for_update()
@@ -82,8 +84,12 @@ async def search(session: AsyncSession, principal: Principal, body: ThreadSearch
         stmt = stmt.where(Thread.thread_id.in_(body.ids))
     if body.status:
         stmt = stmt.where(Thread.status == body.status)
-    column = {"thread_id": Thread.thread_id, "status": Thread.status, "created_at": Thread.created_at,
-              "updated_at": Thread.updated_at}[body.sort_by]
+    column = {
+        "thread_id": Thread.thread_id,
+        "status": Thread.status,
+        "created_at": Thread.created_at,
+        "updated_at": Thread.updated_at,
+    }[body.sort_by]
     order = desc(column) if body.sort_order == "desc" else asc(column)
     stmt = stmt.order_by(order, Thread.thread_id).limit(body.limit).offset(body.offset)
     return list((await session.scalars(stmt)).all())
@@ -106,25 +112,50 @@ def snapshot_json(snapshot: Any) -> dict[str, Any]:
         "values": jsonable(snapshot.values),
         "next": list(snapshot.next),
         "tasks": [
-            {"id": t.id, "name": t.name, "error": str(t.error) if t.error else None,
-             "interrupts": [{"id": i.id, "value": jsonable(i.value)} for i in t.interrupts],
-             "checkpoint": None, "state": None, "result": jsonable(t.result) if t.result is not None else None}
+            {
+                "id": t.id,
+                "name": t.name,
+                "error": str(t.error) if t.error else None,
+                "interrupts": [{"id": i.id, "value": jsonable(i.value)} for i in t.interrupts],
+                "checkpoint": None,
+                "state": None,
+                "result": jsonable(t.result) if t.result is not None else None,
+            }
             for t in snapshot.tasks
         ],
-        "checkpoint": {"thread_id": conf.get("thread_id"), "checkpoint_ns": conf.get("checkpoint_ns", ""),
-                       "checkpoint_id": conf.get("checkpoint_id"), "checkpoint_map": None},
+        "checkpoint": {
+            "thread_id": conf.get("thread_id"),
+            "checkpoint_ns": conf.get("checkpoint_ns", ""),
+            "checkpoint_id": conf.get("checkpoint_id"),
+            "checkpoint_map": None,
+        },
         "metadata": jsonable(snapshot.metadata or {}),
         "created_at": snapshot.created_at,
-        "parent_checkpoint": ({"thread_id": parent.get("thread_id"), "checkpoint_ns": parent.get("checkpoint_ns", ""),
-                               "checkpoint_id": parent.get("checkpoint_id"), "checkpoint_map": None}
-                              if parent else None),
+        "parent_checkpoint": (
+            {
+                "thread_id": parent.get("thread_id"),
+                "checkpoint_ns": parent.get("checkpoint_ns", ""),
+                "checkpoint_id": parent.get("checkpoint_id"),
+                "checkpoint_map": None,
+            }
+            if parent
+            else None
+        ),
         "interrupts": interrupts,
     }
 
 
 def _empty_state() -> dict[str, Any]:
-    return {"values": {}, "next": [], "tasks": [], "checkpoint": None, "metadata": {}, "created_at": None,
-            "parent_checkpoint": None, "interrupts": []}
+    return {
+        "values": {},
+        "next": [],
+        "tasks": [],
+        "checkpoint": None,
+        "metadata": {},
+        "created_at": None,
+        "parent_checkpoint": None,
+        "interrupts": [],
+    }
 
 
 async def state(res: Resources, thread: Thread, checkpoint_id: str | None = None) -> dict[str, Any]:
@@ -136,14 +167,19 @@ async def state(res: Resources, thread: Thread, checkpoint_id: str | None = None
     return snapshot_json(snapshot) if snapshot.config else _empty_state()
 
 
-async def history(res: Resources, thread: Thread, *, limit: int, before: str | None,
-                  metadata: dict[str, Any] | None) -> list[dict[str, Any]]:
+async def history(
+    res: Resources, thread: Thread, *, limit: int, before: str | None, metadata: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     if not thread.graph_id:
         return []
     graph = res.graphs[thread.graph_id]
     before_config = _config(thread.thread_id, before) if before else None
-    return [snapshot_json(s) async for s in graph.aget_state_history(
-        _config(thread.thread_id), limit=limit, before=before_config, filter=metadata)]
+    return [
+        snapshot_json(s)
+        async for s in graph.aget_state_history(
+            _config(thread.thread_id), limit=limit, before=before_config, filter=metadata
+        )
+    ]
 
 
 async def delete(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> None:

@@ -27,33 +27,60 @@ async def store_log(
 ) -> None:
     """Insert once: a replayed node (crash, retry) finds the row already there."""
     await session.execute(
-        insert(Log).values(
-            id=log_id, member_id=member_id, title=title, content=content, signals=signals,
-            embedding=embedding, embedding_model=embedding_model, thread_id=thread_id,
+        insert(Log)
+        .values(
+            id=log_id,
+            member_id=member_id,
+            title=title,
+            content=content,
+            signals=signals,
+            embedding=embedding,
+            embedding_model=embedding_model,
+            thread_id=thread_id,
             feedback_status="drafting",
-        ).on_conflict_do_nothing(index_elements=[Log.id])
+        )
+        .on_conflict_do_nothing(index_elements=[Log.id])
     )
 
 
 async def similar_logs(
-    session: AsyncSession, *, member_id: uuid.UUID, embedding: list[float], embedding_model: str,
-    exclude: uuid.UUID, k: int = 3,
+    session: AsyncSession,
+    *,
+    member_id: uuid.UUID,
+    embedding: list[float],
+    embedding_model: str,
+    exclude: uuid.UUID,
+    k: int = 3,
 ) -> list[dict[str, Any]]:
     """The member's own most similar past logs (never anyone else's)."""
     distance = Log.embedding.cosine_distance(embedding)
-    rows = (await session.execute(
-        select(Log.id, Log.title, distance.label("distance"))
-        .where(Log.member_id == member_id, Log.id != exclude, Log.embedding_model == embedding_model)
-        .order_by(distance).limit(k)
-    )).all()
+    rows = (
+        await session.execute(
+            select(Log.id, Log.title, distance.label("distance"))
+            .where(Log.member_id == member_id, Log.id != exclude, Log.embedding_model == embedding_model)
+            .order_by(distance)
+            .limit(k)
+        )
+    ).all()
     return [{"log_id": str(r.id), "title": r.title, "similarity": round(1 - float(r.distance), 4)} for r in rows]
 
 
 async def set_feedback(
-    session: AsyncSession, *, log_id: uuid.UUID, status: str, feedback: dict[str, str] | None,
-    model: str | None, now: datetime,
+    session: AsyncSession,
+    *,
+    log_id: uuid.UUID,
+    status: str,
+    feedback: dict[str, str] | None,
+    model: str | None,
+    now: datetime,
 ) -> None:
-    await session.execute(update(Log).where(Log.id == log_id).values(
-        feedback=feedback, feedback_status=status, feedback_model=model,
-        published_at=now if status == "published" else None,
-    ))
+    await session.execute(
+        update(Log)
+        .where(Log.id == log_id)
+        .values(
+            feedback=feedback,
+            feedback_status=status,
+            feedback_model=model,
+            published_at=now if status == "published" else None,
+        )
+    )

@@ -31,17 +31,27 @@ async def member_context(session: AsyncSession, member_id: uuid.UUID, *, recent:
     member = await get_member(session, member_id)
     if member is None:
         return None
-    goals = (await session.scalars(
-        select(Goal.title).where(Goal.member_id == member_id, Goal.status == "active").limit(recent)
-    )).all()
-    steps = (await session.execute(
-        select(Step.title, Step.status).where(Step.member_id == member_id)
-        .order_by(Step.created_at.desc()).limit(recent)
-    )).all()
-    logs = (await session.execute(
-        select(Log.title, Log.created_at).where(Log.member_id == member_id)
-        .order_by(Log.created_at.desc()).limit(recent)
-    )).all()
+    goals = (
+        await session.scalars(
+            select(Goal.title).where(Goal.member_id == member_id, Goal.status == "active").limit(recent)
+        )
+    ).all()
+    steps = (
+        await session.execute(
+            select(Step.title, Step.status)
+            .where(Step.member_id == member_id)
+            .order_by(Step.created_at.desc())
+            .limit(recent)
+        )
+    ).all()
+    logs = (
+        await session.execute(
+            select(Log.title, Log.created_at)
+            .where(Log.member_id == member_id)
+            .order_by(Log.created_at.desc())
+            .limit(recent)
+        )
+    ).all()
     return {
         "member_id": str(member.id),
         "name": member.name,
@@ -76,11 +86,25 @@ where m.id = any(:ids)
 """)
 
 
-async def activity_30d_many(session: AsyncSession, member_ids: list[uuid.UUID], now: datetime) -> dict[uuid.UUID, Activity30d]:
+async def activity_30d_many(
+    session: AsyncSession, member_ids: list[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, Activity30d]:
     """What members did in the last 30 days, counted in one statement."""
-    rows = (await session.execute(ACTIVITY_SQL, {
-        "ids": member_ids, "since": now - timedelta(days=WINDOW_DAYS), "now": now, "reflective": REFLECTIVE_SIGNAL,
-    })).mappings().all()
+    rows = (
+        (
+            await session.execute(
+                ACTIVITY_SQL,
+                {
+                    "ids": member_ids,
+                    "since": now - timedelta(days=WINDOW_DAYS),
+                    "now": now,
+                    "reflective": REFLECTIVE_SIGNAL,
+                },
+            )
+        )
+        .mappings()
+        .all()
+    )
     fields = Activity30d.__dataclass_fields__
     return {r["member_id"]: Activity30d(**{k: r[k] for k in fields}) for r in rows}
 
@@ -90,17 +114,25 @@ async def activity_30d(session: AsyncSession, member_id: uuid.UUID, now: datetim
 
 
 async def save_scores(session: AsyncSession, member_id: uuid.UUID, scores: dict[str, int], now: datetime) -> None:
-    await session.execute(update(Member).where(Member.id == member_id).values(
-        relationship_score=scores["relationship"], activity_score=scores["activity"],
-        sensitivity_score=scores["sensitivity"], last_active_at=now,
-    ))
+    await session.execute(
+        update(Member)
+        .where(Member.id == member_id)
+        .values(
+            relationship_score=scores["relationship"],
+            activity_score=scores["activity"],
+            sensitivity_score=scores["sensitivity"],
+            last_active_at=now,
+        )
+    )
 
 
 async def award_points(session: AsyncSession, member_id: uuid.UUID, source: str, source_id: str, points: int) -> bool:
     """Award once per (member, source, source_id); True if this call awarded them."""
     inserted = await session.scalar(
-        insert(PointEvent).values(member_id=member_id, source=source, source_id=source_id, points=points)
-        .on_conflict_do_nothing(constraint="uq_point_events_source").returning(PointEvent.id)
+        insert(PointEvent)
+        .values(member_id=member_id, source=source, source_id=source_id, points=points)
+        .on_conflict_do_nothing(constraint="uq_point_events_source")
+        .returning(PointEvent.id)
     )
     if inserted is None:
         return False

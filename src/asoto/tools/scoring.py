@@ -25,19 +25,35 @@ from types import MappingProxyType
 
 WINDOW_DAYS = 30
 
-WEIGHTS = MappingProxyType({
-    "relationship": MappingProxyType({
-        "event_participation": (0.30, 10), "new_connections": (0.25, 15), "comments": (0.20, 20),
-        "matching": (0.15, 5), "event_hosting": (0.10, 3),
-    }),
-    "activity": MappingProxyType({
-        "steps_completed": (0.30, 20), "logs_written": (0.20, 20), "events_joined": (0.20, 8),
-        "projects_joined": (0.15, 3), "active_days": (0.15, 20),
-    }),
-    "sensitivity": MappingProxyType({
-        "mean_log_signal": (0.50, 100), "reflective_logs": (0.30, 15), "comments": (0.20, 20),
-    }),
-})
+WEIGHTS = MappingProxyType(
+    {
+        "relationship": MappingProxyType(
+            {
+                "event_participation": (0.30, 10),
+                "new_connections": (0.25, 15),
+                "comments": (0.20, 20),
+                "matching": (0.15, 5),
+                "event_hosting": (0.10, 3),
+            }
+        ),
+        "activity": MappingProxyType(
+            {
+                "steps_completed": (0.30, 20),
+                "logs_written": (0.20, 20),
+                "events_joined": (0.20, 8),
+                "projects_joined": (0.15, 3),
+                "active_days": (0.15, 20),
+            }
+        ),
+        "sensitivity": MappingProxyType(
+            {
+                "mean_log_signal": (0.50, 100),
+                "reflective_logs": (0.30, 15),
+                "comments": (0.20, 20),
+            }
+        ),
+    }
+)
 REFLECTIVE_SIGNAL = 50
 SIGNAL_CAP = 4
 LOG_POINTS = 10
@@ -77,25 +93,40 @@ class Activity30d:
 
 
 def relationship_score(a: Activity30d) -> int:
-    return weighted("relationship", {
-        "event_participation": a.event_participation, "new_connections": a.new_connections,
-        "comments": a.comments, "matching": a.matching, "event_hosting": a.event_hosting,
-    })
+    return weighted(
+        "relationship",
+        {
+            "event_participation": a.event_participation,
+            "new_connections": a.new_connections,
+            "comments": a.comments,
+            "matching": a.matching,
+            "event_hosting": a.event_hosting,
+        },
+    )
 
 
 def activity_score(a: Activity30d) -> int:
-    return weighted("activity", {
-        "steps_completed": a.steps_completed, "logs_written": a.logs_written,
-        "events_joined": a.event_participation, "projects_joined": a.projects_joined,
-        "active_days": a.active_days,
-    })
+    return weighted(
+        "activity",
+        {
+            "steps_completed": a.steps_completed,
+            "logs_written": a.logs_written,
+            "events_joined": a.event_participation,
+            "projects_joined": a.projects_joined,
+            "active_days": a.active_days,
+        },
+    )
 
 
 def sensitivity_score(a: Activity30d) -> int:
-    return weighted("sensitivity", {
-        "mean_log_signal": a.mean_log_signal, "reflective_logs": a.reflective_logs,
-        "comments": a.comments,
-    })
+    return weighted(
+        "sensitivity",
+        {
+            "mean_log_signal": a.mean_log_signal,
+            "reflective_logs": a.reflective_logs,
+            "comments": a.comments,
+        },
+    )
 
 
 def all_scores(a: Activity30d) -> dict[str, int]:
@@ -106,17 +137,88 @@ def all_scores(a: Activity30d) -> dict[str, int]:
     }
 
 
-CUES = MappingProxyType({
-    "relationship": ("友人", "友達", "仲間", "同僚", "上司", "家族", "子ども", "子供", "母", "父", "夫", "妻",
-                     "メンバー", "チーム", "一緒に", "話した", "話せ", "相談", "会った", "誘", "みんな",
-                     "friend", "family", "colleague", "team", "together", "talked", "met "),
-    "activity": ("走", "歩", "参加", "挑戦", "始め", "やってみ", "行った", "作った", "続け", "取り組",
-                 "練習", "勉強", "書いた", "提出", "ran ", "walked", "joined", "started", "tried",
-                 "practiced", "built", "finished"),
-    "sensitivity": ("気づ", "気付", "感じ", "思った", "嬉し", "うれし", "悔し", "楽し", "不安", "学んだ",
-                    "振り返", "大切", "ありがた", "感謝", "心", "気持ち", "noticed", "felt", "realized",
-                    "learned", "grateful", "feel"),
-})
+CUES = MappingProxyType(
+    {
+        "relationship": (
+            "友人",
+            "友達",
+            "仲間",
+            "同僚",
+            "上司",
+            "家族",
+            "子ども",
+            "子供",
+            "母",
+            "父",
+            "夫",
+            "妻",
+            "メンバー",
+            "チーム",
+            "一緒に",
+            "話した",
+            "話せ",
+            "相談",
+            "会った",
+            "誘",
+            "みんな",
+            "friend",
+            "family",
+            "colleague",
+            "team",
+            "together",
+            "talked",
+            "met ",
+        ),
+        "activity": (
+            "走",
+            "歩",
+            "参加",
+            "挑戦",
+            "始め",
+            "やってみ",
+            "行った",
+            "作った",
+            "続け",
+            "取り組",
+            "練習",
+            "勉強",
+            "書いた",
+            "提出",
+            "ran ",
+            "walked",
+            "joined",
+            "started",
+            "tried",
+            "practiced",
+            "built",
+            "finished",
+        ),
+        "sensitivity": (
+            "気づ",
+            "気付",
+            "感じ",
+            "思った",
+            "嬉し",
+            "うれし",
+            "悔し",
+            "楽し",
+            "不安",
+            "学んだ",
+            "振り返",
+            "大切",
+            "ありがた",
+            "感謝",
+            "心",
+            "気持ち",
+            "noticed",
+            "felt",
+            "realized",
+            "learned",
+            "grateful",
+            "feel",
+        ),
+    }
+)
 
 
 def log_signals(text: str) -> dict[str, int]:

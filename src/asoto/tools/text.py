@@ -18,9 +18,7 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = limit
     while cut > 0 and (
-        text[cut - 1] in _NO_CUT_AFTER
-        or unicodedata.combining(text[cut]) > 0
-        or text[cut] in _NO_CUT_AFTER
+        text[cut - 1] in _NO_CUT_AFTER or unicodedata.combining(text[cut]) > 0 or text[cut] in _NO_CUT_AFTER
     ):
         cut -= 1
     return text[:cut].rstrip() + "…"

@@ -16,9 +16,16 @@ router = APIRouter(tags=["assistants"])
 
 def assistant_json(flow: Flow) -> dict[str, Any]:
     return {
-        "assistant_id": str(flow.assistant_id), "graph_id": flow.graph_id, "name": flow.name,
-        "description": flow.description, "config": {}, "context": {}, "metadata": {"created_by": "system"},
-        "version": 1, "created_at": REGISTERED_AT.isoformat(), "updated_at": REGISTERED_AT.isoformat(),
+        "assistant_id": str(flow.assistant_id),
+        "graph_id": flow.graph_id,
+        "name": flow.name,
+        "description": flow.description,
+        "config": {},
+        "context": {},
+        "metadata": {"created_by": "system"},
+        "version": 1,
+        "created_at": REGISTERED_AT.isoformat(),
+        "updated_at": REGISTERED_AT.isoformat(),
     }
 
 

@@ -48,7 +48,8 @@ async def _wait_body(res: Resources, hub: NotificationHub, run_id: uuid.UUID) ->
 
 def _waiting_response(res: Resources, hub: NotificationHub, run: Run) -> StreamingResponse:
     return StreamingResponse(
-        _wait_body(res, hub, run.run_id), media_type="application/json",
+        _wait_body(res, hub, run.run_id),
+        media_type="application/json",
         headers={"Location": f"{_location(run)}/join", "Content-Location": _location(run)},
     )
 
@@ -60,14 +61,21 @@ async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, calle
 
 
 @router.post("/threads/{thread_id}/runs/wait")
-async def create_and_wait(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep,
-                          caller: CallerDep) -> StreamingResponse:
+async def create_and_wait(
+    thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
+) -> StreamingResponse:
     return _waiting_response(res, hub, await _create(res, caller, thread_id, body))
 
 
 @router.get("/threads/{thread_id}/runs")
-async def list_runs(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep, limit: int = Query(10, ge=1, le=1000),
-                    offset: int = Query(0, ge=0), status: str | None = None) -> list[dict[str, Any]]:
+async def list_runs(
+    thread_id: uuid.UUID,
+    res: ResourcesDep,
+    caller: CallerDep,
+    limit: int = Query(10, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    status: str | None = None,
+) -> list[dict[str, Any]]:
     async with res.db.sessions() as session:
         found = await runs.list_for_thread(session, caller, thread_id, limit=limit, offset=offset, status=status)
     return [runs.run_json(r) for r in found]
@@ -80,16 +88,24 @@ async def get(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
-async def join(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, hub: HubDep,
-               caller: CallerDep) -> StreamingResponse:
+async def join(
+    thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, hub: HubDep, caller: CallerDep
+) -> StreamingResponse:
     async with res.db.sessions() as session:
         run = await runs.get_visible(session, caller, thread_id, run_id)
     return _waiting_response(res, hub, run)
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
-async def cancel(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, hub: HubDep, caller: CallerDep,
-                 wait: bool = Query(False), action: Literal["interrupt", "rollback"] = Query("interrupt")) -> Response:
+async def cancel(
+    thread_id: uuid.UUID,
+    run_id: uuid.UUID,
+    res: ResourcesDep,
+    hub: HubDep,
+    caller: CallerDep,
+    wait: bool = Query(False),
+    action: Literal["interrupt", "rollback"] = Query("interrupt"),
+) -> Response:
     if action == "rollback":
         raise InvalidInput("cancel action rollback is not supported; use interrupt", code="unsupported_option")
     async with res.db.sessions.begin() as session:

@@ -63,7 +63,9 @@ async def state_at(thread_id: uuid.UUID, checkpoint_id: str, res: ResourcesDep, 
 
 
 @router.post("/threads/{thread_id}/history")
-async def history(thread_id: uuid.UUID, body: HistoryQuery, res: ResourcesDep, caller: CallerDep) -> list[dict[str, Any]]:
+async def history(
+    thread_id: uuid.UUID, body: HistoryQuery, res: ResourcesDep, caller: CallerDep
+) -> list[dict[str, Any]]:
     async with res.db.sessions() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     before = body.before.get("checkpoint_id") if isinstance(body.before, dict) else body.before
@@ -71,6 +73,11 @@ async def history(thread_id: uuid.UUID, body: HistoryQuery, res: ResourcesDep, c
 
 
 @router.get("/threads/{thread_id}/history")
-async def history_get(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep,
-                      limit: int = Query(10, ge=1, le=1000), before: str | None = None) -> list[dict[str, Any]]:
+async def history_get(
+    thread_id: uuid.UUID,
+    res: ResourcesDep,
+    caller: CallerDep,
+    limit: int = Query(10, ge=1, le=1000),
+    before: str | None = None,
+) -> list[dict[str, Any]]:
     return await history(thread_id, HistoryQuery(limit=limit, before=before), res, caller)

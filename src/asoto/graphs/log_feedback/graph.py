@@ -42,13 +42,13 @@ def after_decision(state: State) -> Literal["publish", "reject"]:
 
 builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
 builder.add_node("load_context", nodes.load_context, retry_policy=DB_RETRY)
-builder.add_node("store_log", nodes.store_log, retry_policy=DB_RETRY)
+builder.add_node("store_log", nodes.store_log, retry_policy=DB_RETRY)  # type: ignore[call-overload]
 builder.add_node("retrieve_similar", nodes.retrieve_similar, retry_policy=DB_RETRY)
 builder.add_node("score", nodes.score, retry_policy=DB_RETRY)
 builder.add_node("draft", nodes.draft)
 builder.add_node("check", nodes.check)
 builder.add_node("risk_check", nodes.risk_check)
-builder.add_node("request_review", nodes.request_review, retry_policy=DB_RETRY)
+builder.add_node("request_review", nodes.request_review, retry_policy=DB_RETRY)  # type: ignore[call-overload]
 builder.add_node("await_decision", nodes.await_decision)
 builder.add_node("apply_decision", nodes.apply_decision, retry_policy=DB_RETRY)
 builder.add_node("publish", nodes.publish, retry_policy=DB_RETRY)

@@ -43,8 +43,14 @@ async def load_context(state: State, runtime: Runtime[Context]) -> dict[str, Any
         context = await members.member_context(session, uuid.UUID(state["member_id"]))
     if context is None:
         raise MemberNotFound(f"member {state['member_id']} does not exist")
-    return {"member": context, "locale": context["locale"], "drafts": 0, "issues": [],
-            "approval_id": None, "decision": {}}
+    return {
+        "member": context,
+        "locale": context["locale"],
+        "drafts": 0,
+        "issues": [],
+        "approval_id": None,
+        "decision": {},
+    }
 
 
 async def store_log(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -56,9 +62,15 @@ async def store_log(state: State, config: RunnableConfig, runtime: Runtime[Conte
     [embedding] = await ctx.embedder.embed([f"{title}\n{content}"])
     async with ctx.sessions.begin() as session:
         await logs.store_log(
-            session, log_id=log_id, member_id=uuid.UUID(state["member_id"]), title=title,
-            content=content, signals=signals, embedding=embedding,
-            embedding_model=ctx.embedder.model_id, thread_id=thread_id,
+            session,
+            log_id=log_id,
+            member_id=uuid.UUID(state["member_id"]),
+            title=title,
+            content=content,
+            signals=signals,
+            embedding=embedding,
+            embedding_model=ctx.embedder.model_id,
+            thread_id=thread_id,
         )
     return {"log_id": str(log_id), "signals": signals}
 
@@ -69,8 +81,11 @@ async def retrieve_similar(state: State, runtime: Runtime[Context]) -> dict[str,
     [embedding] = await ctx.embedder.embed([f"{title}\n{content}"])
     async with ctx.sessions() as session:
         similar = await logs.similar_logs(
-            session, member_id=uuid.UUID(state["member_id"]), embedding=embedding,
-            embedding_model=ctx.embedder.model_id, exclude=uuid.UUID(state["log_id"]),
+            session,
+            member_id=uuid.UUID(state["member_id"]),
+            embedding=embedding,
+            embedding_model=ctx.embedder.model_id,
+            exclude=uuid.UUID(state["log_id"]),
         )
     return {"similar_logs": similar}
 
@@ -86,10 +101,15 @@ async def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
     member = state["member"]
     facts = {
-        "locale": state["locale"], "member_name": member["name"], "interests": member["interests"],
-        "scores": member["scores"], "signals": state["signals"],
-        "similar": state.get("similar_logs", []), "now": ctx.clock().isoformat(timespec="minutes"),
-        "title": state["log"]["title"], "content": state["log"]["content"],
+        "locale": state["locale"],
+        "member_name": member["name"],
+        "interests": member["interests"],
+        "scores": member["scores"],
+        "signals": state["signals"],
+        "similar": state.get("similar_logs", []),
+        "now": ctx.clock().isoformat(timespec="minutes"),
+        "title": state["log"]["title"],
+        "content": state["log"]["content"],
         "risk_reasons": state["risk"]["reasons"],
     }
     result = await feedback_writer.draft_feedback(ctx.model, facts, state.get("issues", []))
@@ -118,8 +138,11 @@ async def risk_check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if assessed.level == "review" and not extra and not risk["reasons"]:
             extra = ["distress"]
         if extra:
-            risk = {"level": "review", "reasons": risk["reasons"] + extra,
-                    "evidence": [*risk["evidence"], f"model: {', '.join(extra)}"]}
+            risk = {
+                "level": "review",
+                "reasons": risk["reasons"] + extra,
+                "evidence": [*risk["evidence"], f"model: {', '.join(extra)}"],
+            }
     return {"risk": risk}
 
 
@@ -128,18 +151,32 @@ async def request_review(state: State, config: RunnableConfig, runtime: Runtime[
     approval_id = approval_id_for(state["log_id"])
     async with runtime.context.sessions.begin() as session:
         await approvals.record_pending(
-            session, approval_id=approval_id, kind=KIND, member_id=uuid.UUID(state["member_id"]),
-            thread_id=thread_id, run_id=run_id, proposal={"feedback": state["draft"]},
-            reasons=state["review_reasons"], actor=runtime.context.actor,
+            session,
+            approval_id=approval_id,
+            kind=KIND,
+            member_id=uuid.UUID(state["member_id"]),
+            thread_id=thread_id,
+            run_id=run_id,
+            proposal={"feedback": state["draft"]},
+            reasons=state["review_reasons"],
+            actor=runtime.context.actor,
         )
-        await logs.set_feedback(session, log_id=uuid.UUID(state["log_id"]), status="pending_review",
-                                feedback=None, model=None, now=runtime.context.clock())
+        await logs.set_feedback(
+            session,
+            log_id=uuid.UUID(state["log_id"]),
+            status="pending_review",
+            feedback=None,
+            model=None,
+            now=runtime.context.clock(),
+        )
     return {"approval_id": str(approval_id)}
 
 
 async def await_decision(state: State) -> dict[str, Any]:
     request = ApprovalRequest(
-        approval_id=str(state["approval_id"]), kind=KIND, reasons=state["review_reasons"],
+        approval_id=str(state["approval_id"]),
+        kind=KIND,
+        reasons=state["review_reasons"],
         proposal={"feedback": state["draft"]},
     )
     raw = interrupt(request.model_dump())
@@ -156,9 +193,12 @@ async def apply_decision(state: State, runtime: Runtime[Context]) -> dict[str, A
         feedback = LogFeedbackEdit.model_validate(decision.payload).feedback.model_dump()
     async with runtime.context.sessions.begin() as session:
         await approvals.decide(
-            session, approval_id=uuid.UUID(str(state["approval_id"])), decision=decision.decision,
+            session,
+            approval_id=uuid.UUID(str(state["approval_id"])),
+            decision=decision.decision,
             payload={"feedback": feedback} if decision.decision == "edit" else None,
-            decided_by=decision.decided_by or runtime.context.actor, comment=decision.comment,
+            decided_by=decision.decided_by or runtime.context.actor,
+            comment=decision.comment,
             now=runtime.context.clock(),
         )
     return {"feedback": feedback}
@@ -178,15 +218,25 @@ async def _finish(state: State, runtime: Runtime[Context], *, status: str, feedb
     member_id = uuid.UUID(state["member_id"])
     now = ctx.clock()
     async with ctx.sessions.begin() as session:
-        await logs.set_feedback(session, log_id=uuid.UUID(state["log_id"]), status=status,
-                                feedback=feedback, model=ctx.model.model_id, now=now)
+        await logs.set_feedback(
+            session,
+            log_id=uuid.UUID(state["log_id"]),
+            status=status,
+            feedback=feedback,
+            model=ctx.model.model_id,
+            now=now,
+        )
         await members.award_points(session, member_id, "log", state["log_id"], scoring.LOG_POINTS)
         if status == "published":
-            await members.award_points(session, member_id, "log_feedback", state["log_id"],
-                                       scoring.PUBLISHED_FEEDBACK_POINTS)
+            await members.award_points(
+                session, member_id, "log_feedback", state["log_id"], scoring.PUBLISHED_FEEDBACK_POINTS
+            )
         scores = scoring.all_scores(await members.activity_30d(session, member_id, now))
         await members.save_scores(session, member_id, scores, now)
     label = OFFLINE_LABEL["en" if state["locale"].startswith("en") else "ja"] if ctx.model.offline else ""
-    generated_by = {"provider": "offline" if ctx.model.offline else ctx.model.model_id.split(":")[0],
-                    "model": ctx.model.model_id, "label": label}
+    generated_by = {
+        "provider": "offline" if ctx.model.offline else ctx.model.model_id.split(":")[0],
+        "model": ctx.model.model_id,
+        "label": label,
+    }
     return {"status": status, "feedback": feedback, "scores": scores, "generated_by": generated_by}

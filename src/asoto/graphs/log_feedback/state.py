@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from typing_extensions import TypedDict
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import TypedDict
 
 from asoto.tools.feedback_check import PARTS
 from asoto.tools.text import has_forbidden_control
