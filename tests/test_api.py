@@ -84,12 +84,13 @@ async def test_missing_or_wrong_keys_get_401(api: Api) -> None:
 
 
 async def test_assistants_graph_and_schemas(api: Api) -> None:
-    [assistant] = (await api.client.post("/assistants/search", json={})).json()
-    assert assistant["graph_id"] == "log_feedback"
+    assistants = (await api.client.post("/assistants/search", json={})).json()
+    assert [a["graph_id"] for a in assistants] == ["log_feedback", "approval"]
+    assistant = assistants[0]
     by_id = (await api.client.get(f"/assistants/{assistant['assistant_id']}")).json()
     assert by_id == (await api.client.get("/assistants/log_feedback")).json()
     graph = (await api.client.get("/assistants/log_feedback/graph")).json()
-    assert {"load_context", "await_decision", "publish"} <= {n["id"] for n in graph["nodes"]}
+    assert {"load_context", "review", "publish"} <= {n["id"] for n in graph["nodes"]}
     assert (await api.client.get("/assistants/log_feedback/graph?xray=maybe")).json()["code"] == "invalid_xray"
     schemas = (await api.client.get("/assistants/log_feedback/schemas")).json()
     assert "member_id" in schemas["input_schema"]["properties"]
@@ -366,7 +367,7 @@ async def test_cancel_a_pending_run(api: Api) -> None:
 async def test_state_history_and_delete(api: Api) -> None:
     thread_id, pending = await _interrupted(api)
     state = (await api.client.get(f"/threads/{thread_id}/state")).json()
-    assert state["next"] == ["await_decision"] and state["interrupts"][0]["id"] == pending["id"]
+    assert state["next"] == ["review"] and state["interrupts"][0]["id"] == pending["id"]
     history = (await api.client.post(f"/threads/{thread_id}/history", json={"limit": 3})).json()
     assert len(history) == 3 and history[0]["checkpoint"]["checkpoint_id"] == state["checkpoint"]["checkpoint_id"]
     older = (await api.client.get(f"/threads/{thread_id}/state/{history[1]['checkpoint']['checkpoint_id']}")).json()

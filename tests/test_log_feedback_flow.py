@@ -56,7 +56,7 @@ async def test_happy_path_publishes_feedback_and_updates_scores(resources: Resou
         assert fresh is not None and fresh.relationship_score == out["scores"]["relationship"]
         points = await session.scalar(select(func.sum(PointEvent.points)).where(PointEvent.member_id == member.id))
         assert points == 15
-    assert "request_review" not in await _visited(resources, thread_id)
+    assert "review" not in await _visited(resources, thread_id)
 
 
 async def test_similar_logs_are_only_the_members_own(resources: Resources) -> None:
@@ -139,7 +139,7 @@ async def test_risky_log_waits_for_a_person_and_is_never_published_before(resour
     assert log is not None and log.feedback_status == "pending_review" and log.feedback is None
     assert approval is not None and approval.status == "pending" and approval.thread_id == thread_id
     state = await resources.graphs["log_feedback"].aget_state({"configurable": {"thread_id": str(thread_id)}})
-    assert state.next == ("await_decision",)
+    assert state.next == ("review",)
 
 
 @pytest.mark.parametrize("decision", ["approve", "edit", "reject"])
@@ -172,6 +172,7 @@ async def test_risky_log_decisions(resources: Resources, decision: str) -> None:
     assert trail == [
         "approval.created",
         f"approval.{ {'approve': 'approved', 'edit': 'edited', 'reject': 'rejected'}[decision] }",
+        "approval.applied",
     ]
 
 
@@ -207,26 +208,9 @@ def test_graph_topology() -> None:
 
     graph = builder.compile().get_graph()
     nodes = set(graph.nodes) - {"__start__", "__end__"}
-    assert nodes == {
-        "load_context",
-        "store_log",
-        "retrieve_similar",
-        "score",
-        "risk_check",
-        "draft",
-        "check",
-        "request_review",
-        "await_decision",
-        "apply_decision",
-        "publish",
-        "reject",
-    }
+    assert nodes == {"load_context", "store_log", "retrieve_similar", "score", "risk_check", "draft", "check",
+                     "hold", "review", "publish", "reject"}
     edges = {(e.source, e.target) for e in graph.edges}
-    assert {
-        ("check", "draft"),
-        ("check", "request_review"),
-        ("check", "publish"),
-        ("apply_decision", "publish"),
-        ("apply_decision", "reject"),
-    } <= edges
+    assert {("check", "draft"), ("check", "hold"), ("check", "publish"), ("review", "publish"),
+            ("review", "reject")} <= edges
     assert "risk_check" in graph.draw_mermaid()

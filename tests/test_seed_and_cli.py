@@ -84,7 +84,7 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         demo = _asoto(env, "demo").stdout
         assert "デモ完了" in demo and "published" in demo and "self_harm" in demo and "オフライン" in demo
         mermaid = _asoto(env, "graph", "show", "log_feedback").stdout
-        assert "await_decision" in mermaid
+        assert "review" in mermaid and "risk_check" in mermaid
     finally:
         with psycopg.connect(pg_server_uri, autocommit=True) as conn:
             conn.execute(f"drop database if exists {name} with (force)")

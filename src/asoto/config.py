@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     run_max_attempts: int = Field(default=3, ge=1)
     pool_max_size: int = Field(default=20, ge=2)
 
-    max_log_chars: int = Field(default=10_000, ge=100)
+    approval_webhook_url: str | None = Field(default=None, description="POSTed when approvals change state")
+    approval_webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 signing key")
+    approval_sweep_s: float = Field(default=10.0, gt=0, description="how often expiry and webhooks are swept")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     feedback_max_redrafts: int = Field(default=2, ge=0, le=5)
 

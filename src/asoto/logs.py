@@ -14,6 +14,11 @@ import structlog
 from asoto.config import Settings
 
 
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    """Whatever ``sys.stderr`` is now (test runners and daemons swap it), not at import time."""
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(settings: Settings) -> None:
     json_lines = settings.log_format == "json" or (settings.log_format == "auto" and not sys.stderr.isatty())
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
@@ -29,6 +34,6 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

@@ -22,6 +22,7 @@ from asoto.agents.embeddings import Embedder, embedder_space, make_embedder
 from asoto.agents.llm import StructuredModel, make_model
 from asoto.config import Settings
 from asoto.errors import AsotoError
+from asoto.graphs import approval
 from asoto.graphs.context import Context
 from asoto.graphs.registry import FLOWS
 from asoto.persistence import embedded, migrate
@@ -47,6 +48,7 @@ class Resources:
     model: StructuredModel
     risk: RiskChecker
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
+    approval_subgraph: Any = None
 
     def context(self, actor: str = "system") -> Context:
         return Context(
@@ -55,6 +57,7 @@ class Resources:
             embedder=self.embedder,
             risk=self.risk,
             settings=self.settings,
+            approval_graph=self.approval_subgraph,
             actor=actor,
         )
 
@@ -107,6 +110,7 @@ async def open_resources(
                 model=model,
                 risk=RiskChecker(embedder),
             )
+            res.approval_subgraph = approval.builder.compile(name="approval")  # checkpointer: the parent's
             res.graphs = {gid: flow.builder.compile(checkpointer=saver, name=gid) for gid, flow in FLOWS.items()}
             yield res
     finally:

@@ -16,10 +16,12 @@ import socket
 import uuid
 from typing import Any
 
+import httpx
 import structlog
 from langgraph.types import Command
 from sqlalchemy.exc import IntegrityError
 
+from asoto import webhooks
 from asoto.graphs.context import run_config
 from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
@@ -30,7 +32,14 @@ log = structlog.get_logger(__name__)
 
 
 class Worker:
-    def __init__(self, res: Resources, hub: NotificationHub, *, concurrency: int | None = None) -> None:
+    def __init__(
+        self,
+        res: Resources,
+        hub: NotificationHub,
+        *,
+        concurrency: int | None = None,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.res = res
         self.hub = hub
         self.concurrency = concurrency or res.settings.worker_concurrency
@@ -38,6 +47,7 @@ class Worker:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._http = httpx.AsyncClient(transport=webhook_transport)
         hub.on_cancel = self._cancel_local
 
     async def start(self) -> None:
@@ -56,20 +66,27 @@ class Worker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._http.aclose()
 
     async def _run_loop(self) -> None:
         poll = self.res.settings.worker_poll_s
         lease = self.res.settings.run_lease_s
-        next_sweep = 0.0
+        next_sweep = next_approvals = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self.hub.new_run.clear()
-            if loop.time() >= next_sweep:
-                await self._sweep()
-                next_sweep = loop.time() + lease / 2
-            claimed = True
-            while claimed and len(self._tasks) < self.concurrency and not self._stopping:
-                claimed = await self._claim_one()
+            try:
+                if loop.time() >= next_sweep:
+                    await self._sweep()
+                    next_sweep = loop.time() + lease / 2
+                if loop.time() >= next_approvals:
+                    await self.sweep_approvals()
+                    next_approvals = loop.time() + self.res.settings.approval_sweep_s
+                claimed = True
+                while claimed and len(self._tasks) < self.concurrency and not self._stopping:
+                    claimed = await self._claim_one()
+            except Exception:  # the loop must outlive a bad sweep or a database blip
+                log.exception("worker.loop_error")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.hub.new_run.wait(), timeout=poll)
 
@@ -78,6 +95,15 @@ class Worker:
             swept = await run_queue.sweep_expired(session, max_attempts=self.res.settings.run_max_attempts)
         if swept:
             log.warning("worker.swept", runs=[str(r) for r in swept])
+
+    async def sweep_approvals(self) -> None:
+        """Expire or escalate overdue approvals, then send due webhooks (never blocking runs)."""
+        from asoto.services.approvals import expire_due
+
+        handled = await expire_due(self.res)
+        if handled:
+            log.info("approvals.expired_or_escalated", count=handled)
+        await webhooks.deliver_due(self.res, self._http)
 
     async def _claim_one(self) -> bool:
         try:

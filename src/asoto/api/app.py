@@ -12,7 +12,7 @@ from asoto import __version__
 from asoto.agents.embeddings import Embedder
 from asoto.agents.llm import StructuredModel
 from asoto.api import errors
-from asoto.api.routes import assistants, meta, runs, threads
+from asoto.api.routes import approvals, assistants, meta, runs, threads
 from asoto.config import Settings
 from asoto.logs import configure_logging
 from asoto.notify import NotificationHub
@@ -104,7 +104,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (meta, assistants, threads, runs):
+    for module in (meta, assistants, threads, runs, approvals):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

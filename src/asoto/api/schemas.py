@@ -104,3 +104,10 @@ class RunCreate(Body):
     checkpoint_id: str | None = None
     webhook: str | None = None
     durability: str | None = None
+
+
+class DecisionBody(Body):
+    """A decision as sent; validated by the same rules as a ``command.resume`` (invalid_decision)."""
+
+    model_config = ConfigDict(extra="allow")
+    decision: Any = None

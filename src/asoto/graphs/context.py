@@ -32,6 +32,7 @@ class Context:
     embedder: Embedder
     risk: RiskChecker
     settings: Settings
+    approval_graph: Any = None  # the approval flow compiled as a subgraph (inherits the checkpointer)
     actor: str = "system"
     clock: Callable[[], datetime] = utc_now
 

@@ -7,7 +7,7 @@ Assistant ids follow LangGraph Platform: the graph name works as an id, and so d
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +15,10 @@ from langgraph.graph import StateGraph
 from pydantic import BaseModel
 
 from asoto.errors import NotFound
-from asoto.graphs import log_feedback
-from asoto.graphs.log_feedback.state import LogFeedbackEdit, LogFeedbackInput
+from asoto.graphs import approval, log_feedback
+from asoto.graphs.approval.kinds import KINDS
+from asoto.graphs.approval.state import ApprovalFlowInput
+from asoto.graphs.log_feedback.state import LogFeedbackInput
 
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 REGISTERED_AT = datetime(2026, 11, 22, tzinfo=UTC)
@@ -29,7 +31,6 @@ class Flow:
     description: str
     builder: StateGraph[Any, Any, Any, Any]
     input_model: type[BaseModel]
-    edit_models: dict[str, type[BaseModel]] = field(default_factory=dict)
 
     @property
     def assistant_id(self) -> uuid.UUID:
@@ -45,7 +46,13 @@ FLOWS: dict[str, Flow] = {
             description="内省ログへのAIフィードバック（リスクのあるログは人の承認を経る）",
             builder=log_feedback.builder,
             input_model=LogFeedbackInput,
-            edit_models={"log_feedback": LogFeedbackEdit},
+        ),
+        Flow(
+            graph_id="approval",
+            name="approval",
+            description="人の承認（ポリシー判定・承認待ち・一度だけの決定・期限と監査）",
+            builder=approval.builder,
+            input_model=ApprovalFlowInput,
         ),
     )
 }
@@ -62,7 +69,5 @@ def resolve(assistant_id: str) -> Flow:
 
 
 def edit_model_for(kind: str) -> type[BaseModel] | None:
-    for flow in FLOWS.values():
-        if kind in flow.edit_models:
-            return flow.edit_models[kind]
-    return None
+    spec = KINDS.get(kind)
+    return spec.edit_model if spec else None

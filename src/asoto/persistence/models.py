@@ -251,10 +251,46 @@ class Approval(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    policy: Mapped[str] = mapped_column(String(50), nullable=False, default="human")
     created_at: Mapped[datetime] = _created()
     __table_args__ = (
         CheckConstraint("status in ('pending','approved','rejected','edited','expired')", name="status"),
-        Index("ix_approvals_pending", "created_at", postgresql_where=text("status = 'pending'")),
+        # the pending list: newest first, optionally by kind or member, keyset-paginated
+        Index("ix_approvals_pending", "created_at", "id", postgresql_where=text("status = 'pending'")),
+        Index("ix_approvals_pending_kind", "kind", "created_at", "id", postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_approvals_pending_member", "member_id", "created_at", "id", postgresql_where=text("status = 'pending'")
+        ),
+        Index("ix_approvals_pending_deadline", "deadline", postgresql_where=text("status = 'pending'")),
+    )
+
+
+class ApprovalEffect(Base):
+    """That a decision's effects were applied: once per approval (the primary key is the guard)."""
+
+    __tablename__ = "approval_effects"
+    approval_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("approvals.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), nullable=False)
+    decision: Mapped[str] = mapped_column(String(20), nullable=False)
+    applied_at: Mapped[datetime] = _created()
+
+
+class WebhookDelivery(Base):
+    """Outbox of webhook calls, written in the transaction of the change they report."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event: Mapped[str] = mapped_column(String(50), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = _created()
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("delivered_at is null")),
     )
 
 

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.api.schemas import RunCreate
 from asoto.errors import Forbidden, InvalidInput, NotFound, NotInterrupted, ThreadBusy
+from asoto.graphs.approval.kinds import kind_of, may_decide
 from asoto.graphs.approval_shapes import ApprovalDecision
-from asoto.graphs.registry import Flow, edit_model_for, resolve
+from asoto.graphs.registry import Flow, resolve
 from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
 from asoto.persistence.models import Member, Run, Thread
@@ -29,6 +30,7 @@ from asoto.resources import Resources
 from asoto.serialize import state_interrupts
 from asoto.services import threads
 from asoto.services.keys import Principal
+from asoto.tools import approvals
 
 UNSUPPORTED = ("interrupt_before", "interrupt_after", "checkpoint", "checkpoint_id", "webhook")
 
@@ -86,22 +88,44 @@ def _resume_map(pending: dict[str, dict[str, Any]], resume: Any) -> dict[str, An
     return {next(iter(pending)): resume}
 
 
-def _check_approval_resume(principal: Principal, request: dict[str, Any], value: Any) -> dict[str, Any]:
-    if not principal.decides_approvals:
-        raise Forbidden("only coaches and admins decide approvals", code="approval_requires_coach")
+async def _decide_approval(
+    session: AsyncSession, principal: Principal, request: dict[str, Any], value: Any
+) -> dict[str, Any]:
+    """Who may decide, what a valid decision is, and the compare-and-set that makes it exactly once."""
+    approval = await approvals.get_approval(session, uuid.UUID(str(request["approval_id"])))
+    if approval is None:
+        raise NotInterrupted("the interrupt names an approval that does not exist", code="stale_interrupt")
+    kind = kind_of(approval.kind)
+    is_subject = principal.member_id is not None and approval.member_id == principal.member_id
+    if not may_decide(kind, principal.role, is_subject=is_subject, escalated=approval.escalated_at is not None):
+        who = "an admin (escalated)" if approval.escalated_at else " or ".join(kind.deciders)
+        code = (
+            "approval_requires_admin"
+            if approval.escalated_at
+            else ("approval_requires_member" if kind.deciders == ("member",) else "approval_requires_coach")
+        )
+        raise Forbidden(f"only {who} may decide {approval.kind} approvals", code=code)
     try:
         decision = ApprovalDecision.model_validate(value)
-        edit_model = edit_model_for(str(request.get("kind")))
-        if decision.decision == "edit" and edit_model is not None:
-            edit_model.model_validate(decision.payload)
+        if decision.decision == "edit":
+            kind.edit_model.model_validate(decision.payload)
     except ValidationError as exc:
         raise InvalidInput(f"invalid approval decision: {_errors(exc)}", code="invalid_decision") from exc
+    await approvals.claim_decision(
+        session,
+        approval_id=approval.id,
+        decision=decision.decision,
+        payload=decision.payload if decision.decision == "edit" else None,
+        decided_by=principal.id,
+        comment=decision.comment,
+    )
     return {**decision.model_dump(exclude_none=True), "decided_by": principal.id}
 
 
 async def _validate_resume(
-    res: Resources, principal: Principal, thread: Thread, flow: Flow, resume: Any
+    res: Resources, session: AsyncSession, principal: Principal, thread: Thread, flow: Flow, resume: Any
 ) -> dict[str, Any]:
+    """Accept a resume only for an interrupt the thread is waiting on, decided by someone allowed."""
     snapshot = await res.graphs[flow.graph_id].aget_state({"configurable": {"thread_id": str(thread.thread_id)}})
     pending = {i["id"]: i["value"] for group in state_interrupts(snapshot).values() for i in group}
     if not pending:
@@ -110,7 +134,7 @@ async def _validate_resume(
     for interrupt_id, value in list(mapping.items()):
         request = pending[interrupt_id]
         if isinstance(request, dict) and request.get("type") == "approval":
-            mapping[interrupt_id] = _check_approval_resume(principal, request, value)
+            mapping[interrupt_id] = await _decide_approval(session, principal, request, value)
     return mapping
 
 
@@ -155,9 +179,12 @@ async def create(
     active = await run_queue.active_runs(session, thread_id)
     kwargs: dict[str, Any]
     if body.command is not None:
+        # the decision's compare-and-set comes first: a second decision is "already decided", not "busy"
+        kwargs = {
+            "command": {"resume": await _validate_resume(res, session, principal, thread, flow, body.command.resume)}
+        }
         if active:
             raise ThreadBusy(f"thread {thread_id} has an active run; resume it when it is interrupted")
-        kwargs = {"command": {"resume": await _validate_resume(res, principal, thread, flow, body.command.resume)}}
     else:
         assert body.input is not None
         kwargs = {"input": await _validate_input(session, principal, flow, body.input)}
@@ -195,6 +222,40 @@ async def create(
     await session.flush()  # one INSERT … RETURNING the database's timestamps (eager_defaults)
     await run_queue.notify(session, run_queue.CH_NEW_RUN, str(run.run_id))
     return run
+
+
+async def enqueue_system_resume(
+    res: Resources, session: AsyncSession, approval: Any, value: dict[str, Any]
+) -> Run | None:
+    """Resume the run waiting on an approval with a decision the engine made (expiry).
+    The approval row was already changed by the caller, so no compare-and-set happens here."""
+    if approval.thread_id is None:
+        return None
+    thread = await session.scalar(select(Thread).where(Thread.thread_id == approval.thread_id).with_for_update())
+    if thread is None or not thread.graph_id or await run_queue.active_runs(session, thread.thread_id):
+        return None
+    snapshot = await res.graphs[thread.graph_id].aget_state({"configurable": {"thread_id": str(thread.thread_id)}})
+    for group in state_interrupts(snapshot).values():
+        for item in group:
+            if isinstance(item["value"], dict) and item["value"].get("approval_id") == str(approval.id):
+                flow = resolve(thread.graph_id)
+                run = Run(
+                    run_id=uuid.uuid4(),
+                    thread_id=thread.thread_id,
+                    assistant_id=flow.assistant_id,
+                    graph_id=flow.graph_id,
+                    status="pending",
+                    kwargs={"command": {"resume": {item["id"]: value}}},
+                    metadata_={"reason": "approval_expired"},
+                    multitask_strategy="reject",
+                    created_by=str(value.get("decided_by", "system")),
+                )
+                thread.status = "busy"
+                session.add(run)
+                await session.flush()
+                await run_queue.notify(session, run_queue.CH_NEW_RUN, str(run.run_id))
+                return run
+    return None
 
 
 async def get_visible(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run:

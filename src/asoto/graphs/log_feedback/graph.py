@@ -1,7 +1,7 @@
 """Wiring of the log_feedback flow. Exports the builder; callers compile it with their saver.
 
 load_context → store_log → retrieve_similar → score → risk_check → draft ⇄ check
-(≤ N redrafts) → publish, or request_review → await_decision (interrupt) → apply_decision
+(≤ N redrafts) → publish, or hold → review (the approval flow as a subgraph: a person decides)
 → publish | reject.
 
 The risk check runs before the draft so the writer knows to answer a risky log with care;
@@ -12,26 +12,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-import psycopg
-import sqlalchemy.exc
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import RetryPolicy
 
 from asoto.graphs.context import Context
 from asoto.graphs.log_feedback import nodes
 from asoto.graphs.log_feedback.state import InputState, OutputState, State
-
-# Database hiccups are retried by LangGraph; LLM retries live in the model layer only.
-DB_RETRY = RetryPolicy(max_attempts=3, retry_on=(psycopg.OperationalError, sqlalchemy.exc.OperationalError))
+from asoto.graphs.retry import DB_RETRY
 
 
-def after_check(state: State) -> Literal["draft", "request_review", "publish"]:
+def after_check(state: State) -> Literal["draft", "hold", "publish"]:
     if state.get("redraft"):
         return "draft"
-    return "request_review" if state.get("review_reasons") else "publish"
+    return "hold" if state.get("review_reasons") else "publish"
 
 
-def after_decision(state: State) -> Literal["publish", "reject"]:
+def after_review(state: State) -> Literal["publish", "reject"]:
     decision = state.get("decision") or {}
     if decision.get("decision") in ("approve", "edit"):
         return "publish"
@@ -48,9 +43,8 @@ builder.add_node("score", nodes.score, retry_policy=DB_RETRY)
 builder.add_node("draft", nodes.draft)
 builder.add_node("check", nodes.check)
 builder.add_node("risk_check", nodes.risk_check)
-builder.add_node("request_review", nodes.request_review, retry_policy=DB_RETRY)  # type: ignore[call-overload]
-builder.add_node("await_decision", nodes.await_decision)
-builder.add_node("apply_decision", nodes.apply_decision, retry_policy=DB_RETRY)
+builder.add_node("hold", nodes.hold, retry_policy=DB_RETRY)
+builder.add_node("review", nodes.review)  # type: ignore[call-overload]
 builder.add_node("publish", nodes.publish, retry_policy=DB_RETRY)
 builder.add_node("reject", nodes.reject, retry_policy=DB_RETRY)
 builder.add_edge(START, "load_context")
@@ -61,8 +55,7 @@ builder.add_edge("score", "risk_check")
 builder.add_edge("risk_check", "draft")
 builder.add_edge("draft", "check")
 builder.add_conditional_edges("check", after_check)
-builder.add_edge("request_review", "await_decision")
-builder.add_edge("await_decision", "apply_decision")
-builder.add_conditional_edges("apply_decision", after_decision)
+builder.add_edge("hold", "review")
+builder.add_conditional_edges("review", after_review)
 builder.add_edge("publish", END)
 builder.add_edge("reject", END)

@@ -12,14 +12,12 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
 
 from asoto.agents import feedback_writer, risk_assessor
 from asoto.agents.llm import OFFLINE_LABEL
-from asoto.graphs.approval_shapes import ApprovalDecision, ApprovalRequest
 from asoto.graphs.context import Context, ids_of
 from asoto.graphs.log_feedback.state import LogFeedbackEdit, State
-from asoto.tools import approvals, logs, members, scoring
+from asoto.tools import logs, members, scoring
 from asoto.tools.feedback_check import check_feedback
 
 NAMESPACE = uuid.UUID("2f1d7a52-6a43-4a0e-9b4f-1f6f0c0a5e11")
@@ -28,10 +26,6 @@ KIND = "log_feedback"
 
 def log_id_for(thread_id: uuid.UUID, run_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"log:{thread_id}:{run_id}")
-
-
-def approval_id_for(log_id: str) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, f"approval:{KIND}:{log_id}")
 
 
 class MemberNotFound(LookupError):
@@ -146,21 +140,9 @@ async def risk_check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"risk": risk}
 
 
-async def request_review(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
-    thread_id, run_id = ids_of(config)
-    approval_id = approval_id_for(state["log_id"])
+async def hold(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Keep the feedback unpublished while a person looks at it."""
     async with runtime.context.sessions.begin() as session:
-        await approvals.record_pending(
-            session,
-            approval_id=approval_id,
-            kind=KIND,
-            member_id=uuid.UUID(state["member_id"]),
-            thread_id=thread_id,
-            run_id=run_id,
-            proposal={"feedback": state["draft"]},
-            reasons=state["review_reasons"],
-            actor=runtime.context.actor,
-        )
         await logs.set_feedback(
             session,
             log_id=uuid.UUID(state["log_id"]),
@@ -169,39 +151,27 @@ async def request_review(state: State, config: RunnableConfig, runtime: Runtime[
             model=None,
             now=runtime.context.clock(),
         )
-    return {"approval_id": str(approval_id)}
+    return {}
 
 
-async def await_decision(state: State) -> dict[str, Any]:
-    request = ApprovalRequest(
-        approval_id=str(state["approval_id"]),
-        kind=KIND,
-        reasons=state["review_reasons"],
-        proposal={"feedback": state["draft"]},
+async def review(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
+    """A person decides, through the engine's approval flow run as a subgraph of this one."""
+    result = await runtime.context.approval_graph.ainvoke(
+        {
+            "kind": KIND,
+            "subject": {"member_id": state["member_id"]},
+            "proposal": {"feedback": state["draft"]},
+            "requested_by": runtime.context.actor,
+            "reasons": state["review_reasons"],
+            "approval_key": f"{KIND}:{state['log_id']}",
+        },
+        config,
+        context=runtime.context,
     )
-    raw = interrupt(request.model_dump())
-    decision = ApprovalDecision.model_validate(raw)
-    if decision.decision == "edit":
-        LogFeedbackEdit.model_validate(decision.payload)
-    return {"decision": decision.model_dump()}
-
-
-async def apply_decision(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    decision = ApprovalDecision.model_validate(state["decision"])
     feedback = state["draft"]
-    if decision.decision == "edit":
-        feedback = LogFeedbackEdit.model_validate(decision.payload).feedback.model_dump()
-    async with runtime.context.sessions.begin() as session:
-        await approvals.decide(
-            session,
-            approval_id=uuid.UUID(str(state["approval_id"])),
-            decision=decision.decision,
-            payload={"feedback": feedback} if decision.decision == "edit" else None,
-            decided_by=decision.decided_by or runtime.context.actor,
-            comment=decision.comment,
-            now=runtime.context.clock(),
-        )
-    return {"feedback": feedback}
+    if result["decision"] == "edit":
+        feedback = LogFeedbackEdit.model_validate(result["payload"]).feedback.model_dump()
+    return {"approval_id": result["approval_id"], "decision": dict(result), "feedback": feedback}
 
 
 async def publish(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
