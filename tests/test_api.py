@@ -8,64 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select, text
 
 from asoto.persistence.models import Approval, Log, Run, Thread
 from asoto.resources import Resources
 
 from .apptools import asgi_client
-from .conftest import ORDINARY_LOG, RISKY_LOG, first_member, make_key
-
-
-@dataclass
-class Api:
-    client: httpx.AsyncClient
-    res: Resources
-    service: str
-    coach: str
-    member_id: str
-
-    def as_key(self, key: str) -> dict[str, str]:
-        return {"x-api-key": key}
-
-    async def thread(self, key: str | None = None) -> str:
-        r = await self.client.post("/threads", json={}, headers=self.as_key(key) if key else None)
-        assert r.status_code == 200, r.text
-        return str(r.json()["thread_id"])
-
-    async def wait(self, thread_id: str, body: dict[str, Any], key: str | None = None) -> httpx.Response:
-        return await self.client.post(
-            f"/threads/{thread_id}/runs/wait", json=body, headers=self.as_key(key) if key else None
-        )
-
-    def log_body(self, log: dict[str, str] = ORDINARY_LOG, member_id: str | None = None) -> dict[str, Any]:
-        return {"assistant_id": "log_feedback", "input": {"member_id": member_id or self.member_id, "log": log}}
-
-    async def count(self, model: Any) -> int:
-        async with self.res.db.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-    async def checkpoints(self, thread_id: str) -> int:
-        async with self.res.db.sessions() as session:
-            return int(
-                await session.scalar(text("select count(*) from checkpoints where thread_id = :t"), {"t": thread_id})
-                or 0
-            )
-
-
-@pytest.fixture
-async def api(settings: Any, db_uri: str, embedder: Any, resources: Resources) -> AsyncIterator[Api]:
-    service = await make_key(resources, "service")
-    coach = await make_key(resources, "coach")
-    member = await first_member(resources)
-    async with asgi_client(settings, db_uri, embedder, key=service) as (client, _state):
-        yield Api(client, resources, service, coach, str(member.id))
+from .conftest import ORDINARY_LOG, RISKY_LOG, Api, first_member, make_key
 
 
 async def test_health_and_info_need_no_key(api: Api) -> None:

@@ -208,9 +208,25 @@ def test_graph_topology() -> None:
 
     graph = builder.compile().get_graph()
     nodes = set(graph.nodes) - {"__start__", "__end__"}
-    assert nodes == {"load_context", "store_log", "retrieve_similar", "score", "risk_check", "draft", "check",
-                     "hold", "review", "publish", "reject"}
+    assert nodes == {
+        "load_context",
+        "store_log",
+        "retrieve_similar",
+        "score",
+        "risk_check",
+        "draft",
+        "check",
+        "hold",
+        "review",
+        "publish",
+        "reject",
+    }
     edges = {(e.source, e.target) for e in graph.edges}
-    assert {("check", "draft"), ("check", "hold"), ("check", "publish"), ("review", "publish"),
-            ("review", "reject")} <= edges
+    assert {
+        ("check", "draft"),
+        ("check", "hold"),
+        ("check", "publish"),
+        ("review", "publish"),
+        ("review", "reject"),
+    } <= edges
     assert "risk_check" in graph.draw_mermaid()

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.api.schemas import CommandIn, RunCreate
@@ -66,17 +67,28 @@ async def pending_interrupt_id(res: Resources, thread: Thread, approval_id: uuid
     raise Conflict(f"no run is waiting for approval {approval_id}", code="not_interrupted")
 
 
+async def _locked_pending(session: AsyncSession, approval: Approval) -> Thread:
+    """Lock the approval's thread, then the approval (the order every decider uses), and check it still waits."""
+    thread = None
+    if approval.thread_id is not None:
+        thread = await session.scalar(select(Thread).where(Thread.thread_id == approval.thread_id).with_for_update())
+    locked = await session.scalar(
+        select(Approval).where(Approval.id == approval.id).with_for_update().execution_options(populate_existing=True)
+    )
+    if locked is None or locked.status == "expired":
+        raise Conflict(f"approval {approval.id} has expired", code="approval_expired")
+    if locked.status != "pending":
+        raise Conflict(f"approval {approval.id} was already decided", code="approval_already_decided")
+    if thread is None:
+        raise Conflict(f"approval {approval.id} has no waiting run", code="not_interrupted")
+    return thread
+
+
 async def decide(
     res: Resources, session: AsyncSession, principal: Principal, approval_id: uuid.UUID, decision: dict[str, Any]
 ) -> tuple[Approval, Run]:
     approval = await get_visible(session, principal, approval_id)
-    if approval.status == "expired":
-        raise Conflict(f"approval {approval_id} has expired", code="approval_expired")
-    if approval.status != "pending":
-        raise Conflict(f"approval {approval_id} was already decided", code="approval_already_decided")
-    thread = await session.get(Thread, approval.thread_id) if approval.thread_id else None
-    if thread is None:
-        raise Conflict(f"approval {approval_id} has no waiting run", code="not_interrupted")
+    thread = await _locked_pending(session, approval)
     interrupt_id = await pending_interrupt_id(res, thread, approval_id)
     body = RunCreate(assistant_id=thread.graph_id or "approval", command=CommandIn(resume={interrupt_id: decision}))
     run = await runs.create(res, session, principal, thread.thread_id, body)
@@ -85,12 +97,34 @@ async def decide(
 
 
 async def expire_due(res: Resources) -> int:
-    """Escalate or expire pending approvals past their deadline; expiry rejects the waiting run."""
+    """Escalate or expire pending approvals past their deadline; expiry rejects the waiting run.
+
+    Each approval in its own transaction, locking thread then approval like every decider, and
+    skipping any that someone is deciding right now."""
     from asoto.graphs.approval.kinds import kind_of
 
+    async with res.db.sessions() as session:
+        due = [a.id for a in await approvals.due_for_expiry(session)]
     handled = 0
-    async with res.db.sessions.begin() as session:
-        for approval in await approvals.due_for_expiry(session):
+    for approval_id in due:
+        async with res.db.sessions.begin() as session:
+            approval = await approvals.get_approval(session, approval_id)
+            if approval is None:
+                continue
+            if approval.thread_id is not None:
+                await session.execute(
+                    select(Thread.thread_id)
+                    .where(Thread.thread_id == approval.thread_id)
+                    .with_for_update(skip_locked=True)
+                )
+            approval = await session.scalar(
+                select(Approval)
+                .where(Approval.id == approval_id, Approval.status == "pending", Approval.deadline < func.now())
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+            if approval is None:
+                continue
             kind = kind_of(approval.kind)
             if kind.on_expiry == "escalate" and approval.escalated_at is None:
                 await approvals.escalate(session, approval, kind.deadline)

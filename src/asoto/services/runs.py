@@ -55,7 +55,8 @@ def _errors(exc: ValidationError) -> str:
 
 async def _validate_input(
     session: AsyncSession, principal: Principal, flow: Flow, raw: dict[str, Any]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], uuid.UUID | None]:
+    """The flow's input, validated, and the member it is about (which owns the thread)."""
     try:
         parsed = flow.input_model.model_validate(raw)
     except ValidationError as exc:
@@ -68,7 +69,9 @@ async def _validate_input(
             raise Forbidden("coach keys decide approvals; they do not start flows for members")
         if await session.get(Member, member_id) is None:
             raise InvalidInput(f"member {member_id} does not exist", code="unknown_member")
-    return parsed.model_dump(mode="json")
+    elif principal.role == "member":
+        raise Forbidden("a member key may only start runs about its own member", code="member_mismatch")
+    return parsed.model_dump(mode="json", exclude_none=True), member_id
 
 
 def _resume_map(pending: dict[str, dict[str, Any]], resume: Any) -> dict[str, Any]:
@@ -187,8 +190,8 @@ async def create(
             raise ThreadBusy(f"thread {thread_id} has an active run; resume it when it is interrupted")
     else:
         assert body.input is not None
-        kwargs = {"input": await _validate_input(session, principal, flow, body.input)}
-        member_id = uuid.UUID(kwargs["input"]["member_id"]) if "member_id" in kwargs["input"] else None
+        validated, member_id = await _validate_input(session, principal, flow, body.input)
+        kwargs = {"input": validated}
         if thread.member_id is None and member_id is not None:
             thread.member_id = member_id
         elif member_id is not None and thread.member_id != member_id:

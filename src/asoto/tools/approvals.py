@@ -272,7 +272,6 @@ async def due_for_expiry(session: AsyncSession, limit: int = 100) -> list[Approv
                 .where(Approval.status == "pending", Approval.deadline < func.now())
                 .order_by(Approval.deadline)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
             )
         ).all()
     )
@@ -284,6 +283,7 @@ async def escalate(session: AsyncSession, approval: Approval, extension: timedel
         .where(Approval.id == approval.id)
         .values(escalated_at=func.now(), deadline=func.now() + extension)
     )
+    await session.refresh(approval)
     await audit(
         session,
         actor="system:expiry",
@@ -307,6 +307,7 @@ async def expire(session: AsyncSession, approval: Approval) -> None:
             comment="expired: no decision before the deadline",
         )
     )
+    await session.refresh(approval)
     await audit(
         session,
         actor="system:expiry",
