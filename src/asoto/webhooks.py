@@ -91,5 +91,7 @@ async def deliver_due(res: Resources, client: httpx.AsyncClient, *, batch: int =
             else:
                 row.last_error = error
                 row.next_attempt_at = func.now() + backoff(row.attempts)  # type: ignore[assignment]
-                log.warning("webhook.failed", delivery=row.id, webhook_event=row.event, attempts=row.attempts, error=error)
+                log.warning(
+                    "webhook.failed", delivery=row.id, webhook_event=row.event, attempts=row.attempts, error=error
+                )
     return delivered
