@@ -230,3 +230,15 @@ def test_graph_topology() -> None:
         ("review", "reject"),
     } <= edges
     assert "risk_check" in graph.draw_mermaid()
+
+
+async def test_an_english_member_gets_english_feedback(resources: Resources) -> None:
+    member = await first_member(resources, locale="en")
+    log = {"title": "Morning", "content": "I went for a 5 km run this morning and felt great. I want to keep going."}
+    out = await _run(resources, {"member_id": str(member.id), "log": log}, uuid.uuid4())
+    assert out["status"] == "published"
+    assert "I went for a 5 km run this morning and felt great." in out["feedback"]["affirmation"]
+    assert out["generated_by"]["label"].startswith("Offline")
+    from asoto.tools.text import language_of
+
+    assert all(language_of(part) == "en" for part in out["feedback"].values())

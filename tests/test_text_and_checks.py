@@ -13,6 +13,10 @@ def test_quote_takes_the_first_sentence_of_the_members_words() -> None:
     assert quote_of("I ran today. Then work.") == "I ran today."
 
 
+def test_clip_keeps_latin_words_whole() -> None:
+    assert clip("I went for a long morning run today", 20) == "I went for a long…"
+
+
 def test_clip_never_splits_a_zwj_emoji_or_combining_mark() -> None:
     family = "👨\u200d👩\u200d👧"
     text = "あ" * 5 + family + "い" * 5

@@ -129,21 +129,24 @@ async def run_demo(settings: Settings, *, port: int = 0) -> None:
             out.print(f"「{RISKY['content']}」")
             [pending] = values["__interrupt__"]
             request = pending["value"]
+            waiting = (await coach.get("/approvals", params={"kind": "log_feedback"})).json()["items"]
             out.print(
                 Panel(
                     f"承認ID {request['approval_id']}\n理由: {', '.join(request['reasons'])}\n"
+                    f"コーチの承認待ち一覧（GET /approvals）: {len(waiting)} 件\n"
                     "AIフィードバックは公開されず、コーチの判断を待っています。",
                     title="人の確認待ち（interrupt）",
                 )
             )
-            values = await _wait(
-                coach,
-                thread["thread_id"],
-                {
-                    "assistant_id": "log_feedback",
-                    "command": {"resume": {"decision": "approve", "comment": "本人に個別に連絡済み。公開してよい。"}},
-                },
+            decided = await coach.post(
+                f"/approvals/{request['approval_id']}/decision",
+                json={"decision": "approve", "comment": "本人に個別に連絡済み。公開してよい。"},
             )
+            decided.raise_for_status()
+            run = decided.json()["run"]
+            values = (await coach.get(f"/threads/{run['thread_id']}/runs/{run['run_id']}/join", timeout=120)).json()
+            trail = (await coach.get(f"/approvals/{request['approval_id']}")).json()["audit"]
+            out.print("監査ログ: " + " → ".join(f"{e['action']}（{e['actor']}）" for e in trail))
             _show_result("コーチが承認して公開", values)
             out.print(
                 f"\n[green]デモ完了[/green] run ids are in GET {base}/threads/{{thread_id}}/runs; "

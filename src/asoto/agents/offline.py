@@ -68,7 +68,8 @@ class OfflineStructuredModel:
         tone = "care" if facts.get("risk_reasons") else tone_of(content)
         pick = int(hashlib.sha256(content.encode("utf-8")).hexdigest(), 16)
         affirm_variants = AFFIRM[locale][tone]
-        quote = quote_of(content) or quote_of(title) or title
+        limit = 60 if locale == "en" else 30  # about the same amount of meaning
+        quote = quote_of(content, limit) or quote_of(title, limit) or title
         parts = cast(dict[str, str], theme[locale])
         return {
             "affirmation": affirm_variants[pick % len(affirm_variants)].format(quote=quote),

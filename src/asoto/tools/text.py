@@ -21,6 +21,11 @@ def clip(text: str, limit: int) -> str:
         text[cut - 1] in _NO_CUT_AFTER or unicodedata.combining(text[cut]) > 0 or text[cut] in _NO_CUT_AFTER
     ):
         cut -= 1
+    pair = text[cut - 1 : cut + 1]
+    if cut > 0 and pair.isascii() and pair.isalnum():
+        space = text.rfind(" ", 0, cut)  # do not cut a Latin word in half
+        if space > cut - 15:
+            cut = space
     return text[:cut].rstrip() + "…"
 
 
