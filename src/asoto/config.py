@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     feedback_max_redrafts: int = Field(default=2, ge=0, le=5)
+    coaching_max_turns: int = Field(default=12, ge=1, le=100, description="coach turns before a session wraps up")
 
     @field_validator("llm", "embeddings")
     @classmethod

@@ -32,8 +32,8 @@ log = structlog.get_logger(__name__)
 
 OFFLINE_MODEL_ID = "offline-rules"
 OFFLINE_LABEL = {
-    "ja": "オフライン簡易フィードバック（決定的テンプレート・AIモデル不使用）",
-    "en": "Offline simple feedback (deterministic templates, no AI model)",
+    "ja": "オフライン簡易応答（決定的テンプレート・AIモデル不使用）",
+    "en": "Offline simple responder (deterministic templates, no AI model)",
 }
 
 

@@ -15,9 +15,10 @@ from langgraph.graph import StateGraph
 from pydantic import BaseModel
 
 from asoto.errors import NotFound
-from asoto.graphs import approval, log_feedback
+from asoto.graphs import approval, coaching, log_feedback
 from asoto.graphs.approval.kinds import KINDS
 from asoto.graphs.approval.state import ApprovalFlowInput
+from asoto.graphs.coaching.state import CoachingFlowInput
 from asoto.graphs.log_feedback.state import LogFeedbackInput
 
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -46,6 +47,13 @@ FLOWS: dict[str, Flow] = {
             description="内省ログへのAIフィードバック（リスクのあるログは人の承認を経る）",
             builder=log_feedback.builder,
             input_model=LogFeedbackInput,
+        ),
+        Flow(
+            graph_id="coaching",
+            name="coaching",
+            description="コーチング対話（記憶・問い・ステップ提案。ステップは本人が承認）",
+            builder=coaching.builder,
+            input_model=CoachingFlowInput,
         ),
         Flow(
             graph_id="approval",

@@ -22,6 +22,7 @@ from asoto.api.schemas import RunCreate
 from asoto.errors import Forbidden, InvalidInput, NotFound, NotInterrupted, ThreadBusy
 from asoto.graphs.approval.kinds import kind_of, may_decide
 from asoto.graphs.approval_shapes import ApprovalDecision
+from asoto.graphs.coaching.state import MemberReply
 from asoto.graphs.registry import Flow, resolve
 from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
@@ -125,6 +126,16 @@ async def _decide_approval(
     return {**decision.model_dump(exclude_none=True), "decided_by": principal.id}
 
 
+def _member_reply(principal: Principal, thread: Thread, value: Any) -> dict[str, Any]:
+    """Only the member of the session (or a trusted service acting for them) replies in it."""
+    if not (principal.acts_for_anyone or (principal.role == "member" and principal.member_id == thread.member_id)):
+        raise Forbidden("only the member of this session may reply", code="reply_requires_member")
+    try:
+        return MemberReply.model_validate(value).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise InvalidInput(f"invalid reply: {_errors(exc)}", code="invalid_reply") from exc
+
+
 async def _validate_resume(
     res: Resources, session: AsyncSession, principal: Principal, thread: Thread, flow: Flow, resume: Any
 ) -> dict[str, Any]:
@@ -138,6 +149,8 @@ async def _validate_resume(
         request = pending[interrupt_id]
         if isinstance(request, dict) and request.get("type") == "approval":
             mapping[interrupt_id] = await _decide_approval(session, principal, request, value)
+        elif isinstance(request, dict) and request.get("type") == "member_reply":
+            mapping[interrupt_id] = _member_reply(principal, thread, value)
     return mapping
 
 

@@ -37,14 +37,14 @@ def after_review(state: State) -> Literal["publish", "reject"]:
 
 builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
 builder.add_node("load_context", nodes.load_context, retry_policy=DB_RETRY)
-builder.add_node("store_log", nodes.store_log, retry_policy=DB_RETRY)  # type: ignore[call-overload]
+builder.add_node("store_log", nodes.store_log, retry_policy=DB_RETRY)  # type: ignore[call-overload,arg-type]
 builder.add_node("retrieve_similar", nodes.retrieve_similar, retry_policy=DB_RETRY)
 builder.add_node("score", nodes.score, retry_policy=DB_RETRY)
 builder.add_node("draft", nodes.draft)
 builder.add_node("check", nodes.check)
 builder.add_node("risk_check", nodes.risk_check)
 builder.add_node("hold", nodes.hold, retry_policy=DB_RETRY)
-builder.add_node("review", nodes.review)  # type: ignore[call-overload]
+builder.add_node("review", nodes.review)  # type: ignore[call-overload,arg-type]
 builder.add_node("publish", nodes.publish, retry_policy=DB_RETRY)
 builder.add_node("reject", nodes.reject, retry_policy=DB_RETRY)
 builder.add_edge(START, "load_context")
