@@ -16,7 +16,7 @@ import psycopg
 import structlog
 
 from asoto.persistence.database import libpq_uri
-from asoto.persistence.run_queue import CH_CANCEL, CH_NEW_RUN, CH_RUN_DONE
+from asoto.persistence.run_queue import CH_CANCEL, CH_NEW_RUN, CH_RUN_DONE, CH_RUN_EVENT
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +45,7 @@ class NotificationHub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self._uri, autocommit=True) as conn:
-                    for channel in (CH_NEW_RUN, CH_RUN_DONE, CH_CANCEL):
+                    for channel in (CH_NEW_RUN, CH_RUN_DONE, CH_CANCEL, CH_RUN_EVENT):
                         await conn.execute(f"listen {channel}")
                     self._ready.set()
                     async for note in conn.notifies():
@@ -60,7 +60,7 @@ class NotificationHub:
     def _dispatch(self, channel: str, payload: str) -> None:
         if channel == CH_NEW_RUN:
             self.new_run.set()
-        elif channel == CH_RUN_DONE:
+        elif channel in (CH_RUN_DONE, CH_RUN_EVENT):  # waiters re-read the run and its events
             for event in self._done.pop(payload, ()):
                 event.set()
         elif channel == CH_CANCEL and self.on_cancel is not None:

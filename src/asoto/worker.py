@@ -19,12 +19,14 @@ from typing import Any
 import httpx
 import structlog
 from langgraph.types import Command
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from asoto import webhooks
+from asoto import streaming, webhooks
 from asoto.graphs.context import run_config
 from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
+from asoto.persistence.models import RunEvent
 from asoto.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
 
@@ -150,6 +152,14 @@ class Worker:
             return None
         return original
 
+    async def _next_seq(self, run_id: uuid.UUID) -> int:
+        """Where a (retried) run's stream continues."""
+        async with self.res.db.sessions() as session:
+            last = await session.scalar(
+                select(func.coalesce(func.max(RunEvent.seq), 0)).where(RunEvent.run_id == run_id)
+            )
+            return int(last or 0) + 1
+
     async def _execute(self, job: dict[str, Any]) -> None:
         # every log line of the run (nodes, model retries) carries these ids
         with structlog.contextvars.bound_contextvars(
@@ -173,11 +183,17 @@ class Worker:
         last_values: dict[str, Any] = {}
         pending: list[dict[str, Any]] = []
 
+        requested = (job["kwargs"].get("stream") or {}).get("modes")
+        recorder = streaming.Recorder(self.res, run_id, requested, await self._next_seq(run_id)) if requested else None
+
         async def drive() -> None:
             # values give the outputs, updates carry interrupts: no state read after the run
+            modes: Any = streaming.graph_modes(requested or [])
             async for mode, chunk in graph.astream(
-                payload, config, context=context, stream_mode=["values", "updates"], durability="sync"
+                payload, config, context=context, stream_mode=modes, durability="sync"
             ):
+                if recorder is not None:
+                    await recorder.record(streaming.events_for(recorder.requested, mode, chunk))
                 if mode == "values" and isinstance(chunk, dict):
                     last_values.clear()
                     last_values.update(chunk)
@@ -199,6 +215,8 @@ class Worker:
             bound.error("run.error", error=error["error"], message=error["message"])
         finally:
             beat.cancel()
+        if recorder is not None and error is not None:
+            await recorder.record([("error", error)])
         values = jsonable(last_values)
         if status == "success" and pending:
             status = "interrupted"

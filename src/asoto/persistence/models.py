@@ -393,6 +393,17 @@ class Run(Base):
     )
 
 
+class RunEvent(Base):
+    """One server-sent event of a streamed run, kept so a client can join or resume the stream."""
+
+    __tablename__ = "run_events"
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event: Mapped[str] = mapped_column(String(100), nullable=False)
+    data: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    created_at: Mapped[datetime] = _created()
+
+
 VECTOR_COLUMNS = (
     ("members", "embedding"),
     ("logs", "embedding"),

@@ -24,6 +24,32 @@ TERMINAL = ("success", "error", "timeout", "interrupted")
 CH_NEW_RUN = "asoto_run_new"
 CH_RUN_DONE = "asoto_run_done"
 CH_CANCEL = "asoto_run_cancel"
+CH_RUN_EVENT = "asoto_run_event"
+
+
+async def append_events(
+    session: AsyncSession, run_id: uuid.UUID, first_seq: int, events: list[tuple[str, Any]]
+) -> None:
+    """Store stream events of a run and wake whoever streams it."""
+    from asoto.persistence.models import RunEvent
+
+    session.add_all(
+        RunEvent(run_id=run_id, seq=first_seq + i, event=name, data=data) for i, (name, data) in enumerate(events)
+    )
+    await notify(session, CH_RUN_EVENT, str(run_id))
+
+
+async def events_after(session: AsyncSession, run_id: uuid.UUID, seq: int) -> list[tuple[int, str, Any]]:
+    from asoto.persistence.models import RunEvent
+
+    rows = (
+        await session.execute(
+            select(RunEvent.seq, RunEvent.event, RunEvent.data)
+            .where(RunEvent.run_id == run_id, RunEvent.seq > seq)
+            .order_by(RunEvent.seq)
+        )
+    ).all()
+    return [(r.seq, r.event, r.data) for r in rows]
 
 
 async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:

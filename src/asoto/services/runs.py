@@ -155,7 +155,13 @@ async def _validate_resume(
 
 
 async def create(
-    res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID, body: RunCreate
+    res: Resources,
+    session: AsyncSession,
+    principal: Principal,
+    thread_id: uuid.UUID,
+    body: RunCreate,
+    *,
+    stream_modes: list[str] | None = None,
 ) -> Run:
     flow = resolve(body.assistant_id)
     used = [name for name in UNSUPPORTED if getattr(body, name) not in (None, [], "")]
@@ -219,6 +225,8 @@ async def create(
                     if not await run_queue.cancel_pending(session, run.run_id):
                         await run_queue.request_cancel(session, run.run_id)
 
+    if stream_modes:
+        kwargs["stream"] = {"modes": stream_modes}
     thread.graph_id = flow.graph_id
     thread.status = "busy"
     thread.updated_at = func.now()  # type: ignore[assignment]

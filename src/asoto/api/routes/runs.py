@@ -8,9 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from asoto import streaming
 from asoto.api.deps import CallerDep, HubDep, ResourcesDep
 from asoto.api.schemas import RunCreate
 from asoto.errors import InvalidInput
@@ -65,6 +66,43 @@ async def create_and_wait(
     thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
 ) -> StreamingResponse:
     return _waiting_response(res, hub, await _create(res, caller, thread_id, body))
+
+
+@router.post("/threads/{thread_id}/runs/stream")
+async def create_and_stream(
+    thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
+) -> StreamingResponse:
+    modes = streaming.requested_modes(body.stream_mode)
+    async with res.db.sessions.begin() as session:
+        run = await runs.create(res, session, caller, thread_id, body, stream_modes=modes)
+    return _streaming_response(res, hub, run, after=0)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+async def join_stream(
+    thread_id: uuid.UUID,
+    run_id: uuid.UUID,
+    res: ResourcesDep,
+    hub: HubDep,
+    caller: CallerDep,
+    last_event_id: str | None = Header(default=None),
+) -> StreamingResponse:
+    async with res.db.sessions() as session:
+        run = await runs.get_visible(session, caller, thread_id, run_id)
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    return _streaming_response(res, hub, run, after=after)
+
+
+def _streaming_response(res: Resources, hub: NotificationHub, run: Run, *, after: int) -> StreamingResponse:
+    return StreamingResponse(
+        streaming.tail_run(res, hub, run, after=after),
+        media_type="text/event-stream",
+        headers={
+            "Location": f"{_location(run)}/stream",
+            "Content-Location": _location(run),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/threads/{thread_id}/runs")

@@ -1,0 +1,119 @@
+"""Server-sent events of runs, in the wire format the langgraph-sdk reads.
+
+The worker records a streamed run's events (``run_events``); the API replays and tails them:
+``metadata`` first, then ``values`` / ``updates`` / ``messages`` (for ``messages-tuple``) /
+``custom``, an interrupt as a ``values`` event ``{"__interrupt__": [...]}`` when ``updates`` was
+not asked for, ``error`` on failure; the stream closes when the run ends. Event ids are sequence
+numbers, so a client reconnects with ``Last-Event-ID`` and misses nothing. Only runs created as
+streams record events, so other runs pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from asoto.errors import InvalidInput
+from asoto.notify import NotificationHub
+from asoto.persistence import run_queue
+from asoto.persistence.models import Run
+from asoto.resources import Resources
+from asoto.serialize import jsonable
+
+SUPPORTED = ("values", "updates", "messages-tuple", "custom")
+HEARTBEAT_S = 5.0
+_METADATA_KEYS = (
+    "langgraph_node",
+    "langgraph_step",
+    "langgraph_triggers",
+    "langgraph_checkpoint_ns",
+    "ls_provider",
+    "ls_model_name",
+)
+
+
+def requested_modes(stream_mode: Any) -> list[str]:
+    modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode or ["values"])
+    unsupported = [m for m in modes if m not in SUPPORTED]
+    if unsupported:
+        raise InvalidInput(
+            f"stream modes not supported: {', '.join(map(str, unsupported))}; use {', '.join(SUPPORTED)}",
+            code="unsupported_option",
+        )
+    return list(dict.fromkeys(modes))
+
+
+def graph_modes(requested: Sequence[str]) -> list[str]:
+    modes = ["values", "updates"]  # always: outputs and interrupts
+    if "messages-tuple" in requested:
+        modes.append("messages")
+    if "custom" in requested:
+        modes.append("custom")
+    return modes
+
+
+def events_for(requested: Sequence[str], mode: str, chunk: Any) -> list[tuple[str, Any]]:
+    """What clients see of one chunk of the graph's stream."""
+    if mode == "values" and "values" in requested:
+        return [("values", jsonable(chunk))]
+    if mode == "updates":
+        if "updates" in requested:
+            return [("updates", jsonable(chunk))]
+        if isinstance(chunk, dict) and "__interrupt__" in chunk:
+            return [("values", {"__interrupt__": jsonable(list(chunk["__interrupt__"]))})]
+    if mode == "messages" and "messages-tuple" in requested:
+        message, metadata = chunk
+        meta = {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
+        return [("messages", [jsonable(message), meta])]
+    if mode == "custom" and "custom" in requested:
+        return [("custom", jsonable(chunk))]
+    return []
+
+
+class Recorder:
+    """Stores a streamed run's events as the worker produces them."""
+
+    def __init__(self, res: Resources, run_id: uuid.UUID, requested: Sequence[str], next_seq: int) -> None:
+        self.res, self.run_id, self.requested, self.seq = res, run_id, list(requested), next_seq
+
+    async def record(self, events: list[tuple[str, Any]]) -> None:
+        if not events:
+            return
+        async with self.res.db.sessions.begin() as session:
+            await run_queue.append_events(session, self.run_id, self.seq, events)
+        self.seq += len(events)
+
+
+def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
+    head = f"event: {event}\r\n"
+    body = f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\r\n"
+    tail = f"id: {event_id}\r\n" if event_id is not None else ""
+    return (head + body + tail + "\r\n").encode("utf-8")
+
+
+async def tail_run(res: Resources, hub: NotificationHub, run: Run, *, after: int = 0) -> AsyncIterator[bytes]:
+    """``metadata``, then the run's events from ``after`` on, until the run has ended."""
+    yield sse("metadata", {"run_id": str(run.run_id), "attempt": max(run.attempt, 1)})
+    seen = after
+    while True:
+        with hub.waiting_for(str(run.run_id)) as woken:
+            async with res.db.sessions() as session:
+                events = await run_queue.events_after(session, run.run_id, seen)
+                status = await session.scalar(select(Run.status).where(Run.run_id == run.run_id))
+            for seq, name, data in events:
+                seen = seq
+                yield sse(name, data, seq)
+            if status is None or status in run_queue.TERMINAL:
+                if not events:
+                    return
+                continue  # drain what was written just before the end
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=HEARTBEAT_S)
+                continue
+            yield b": heartbeat\r\n\r\n"
