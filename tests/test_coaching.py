@@ -113,6 +113,7 @@ async def test_memory_edit_reject_and_isolation(
         await client.runs.cancel(second_thread, busy["run_id"])
 
         values = await client.runs.wait(second_thread, "coaching", command={"resume": {"end": True}})
+        assert values["__interrupt__"][0]["value"]["kind"] == "coaching_steps"
         edited = [
             {
                 "title": "毎朝10分散歩する",

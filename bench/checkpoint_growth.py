@@ -1,0 +1,141 @@
+"""Checkpoint storage of a 30-turn coaching session: bytes per turn at turns 1, 10 and 30.
+
+Drives the coaching graph on the real Postgres checkpointer with a scripted coach whose turns
+are ~200 characters and member replies of ~150 characters (Japanese), and measures what the
+thread occupies in ``checkpoints``, ``checkpoint_blobs`` and ``checkpoint_writes`` after each
+turn. The same session runs twice in one go: with the flow's message window (as shipped) and
+with the window disabled (every message kept in state), so the ratio shows what trimming saves.
+
+    python bench/checkpoint_growth.py [--turns 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import random
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from langgraph.types import Command
+from sqlalchemy import select
+
+from asoto.agents.coach import SUMMARY_TASK, TURN_TASK
+from asoto.agents.embeddings import OfflineEmbedder
+from asoto.config import Settings
+from asoto.graphs.coaching import nodes
+from asoto.graphs.context import run_config
+from asoto.persistence import embedded
+from asoto.persistence.models import Member
+from asoto.resources import open_resources
+from asoto.seed import FEELINGS, INSIGHTS, INTENTIONS, SITUATIONS, seed_community
+
+SIZE_SQL = """
+select (select coalesce(sum(pg_column_size(c.*)), 0) from checkpoints c where thread_id = %(t)s)
+     + (select coalesce(sum(pg_column_size(b.*)), 0) from checkpoint_blobs b where thread_id = %(t)s)
+     + (select coalesce(sum(pg_column_size(w.*)), 0) from checkpoint_writes w where thread_id = %(t)s)
+"""
+
+
+_POOL = "".join(
+    sorted(set("".join(s for pool in (*SITUATIONS.values(), *FEELINGS.values(), INSIGHTS, INTENTIONS) for s in pool)))
+)
+
+
+def varied_text(rng: random.Random, n: int) -> str:
+    """Japanese-looking text that does not compress away (TOAST would hide repeated text)."""
+    return "".join(rng.choice(_POOL) for _ in range(n))
+
+
+class LongCoach:
+    """A scripted coach that never declares the goal reached (the bench wants 30 turns)."""
+
+    offline, model_id = False, "scripted:bench"
+
+    def __init__(self) -> None:
+        self.rng = random.Random(1)
+
+    async def generate(self, task: str, schema: Any, messages: Any, facts: Any) -> Any:
+        if task == TURN_TASK:
+            text = varied_text(self.rng, 200)
+            return schema.model_validate({"message": text, "intent": "question", "goal_reached": False})
+        if task == SUMMARY_TASK:
+            return schema.model_validate(
+                {
+                    "summary": "長いセッションの要約。",
+                    "steps": [
+                        {"title": "散歩する", "category": "activity", "estimated_minutes": 10, "due_date": "2026-12-01"}
+                    ],
+                }
+            )
+        return schema.model_validate({"level": "none", "reasons": []})
+
+
+async def session_sizes(res: Any, member_id: str, turns: int, uri: str) -> list[int]:
+    graph = res.graphs["coaching"]
+    context = dataclasses.replace(res.context(), model=LongCoach())
+    thread = uuid.uuid4()
+    rng = random.Random(2)
+    sizes = []
+    await graph.ainvoke(
+        {"member_id": member_id, "session_type": "reflection"},
+        run_config(thread, uuid.uuid4()),
+        context=context,
+        durability="sync",
+    )
+    with psycopg.connect(uri) as conn:
+        for turn in range(1, turns + 1):
+            sizes.append(int(conn.execute(SIZE_SQL, {"t": str(thread)}).fetchone()[0]))  # type: ignore[index]
+            if turn < turns:
+                reply = varied_text(rng, 150)
+                await graph.ainvoke(
+                    Command(resume={"message": reply}),
+                    run_config(thread, uuid.uuid4()),
+                    context=context,
+                    durability="sync",
+                )
+    return sizes
+
+
+async def main(turns: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="asoto-bench-"))
+    server = embedded.start_embedded(tmp / "pgdata")
+    uri = embedded.ensure_database(server.get_uri(), "bench")
+    settings = Settings(home=tmp, database_url=uri, log_level="WARNING", coaching_max_turns=turns + 5)
+    embedder = OfflineEmbedder()
+    try:
+        async with open_resources(settings, uri=uri, embedder=embedder) as res:
+            async with res.db.sessions.begin() as session:
+                await seed_community(session, embedder, seed=7, members=16)
+            async with res.db.sessions() as session:
+                member_id = str(await session.scalar(select(Member.id).limit(1)))
+            windowed = await session_sizes(res, member_id, turns, uri)
+            shipped = nodes.MESSAGE_WINDOW
+            nodes.MESSAGE_WINDOW = 10_000  # the same flow with every message kept
+            try:
+                unbounded = await session_sizes(res, member_id, turns, uri)
+            finally:
+                nodes.MESSAGE_WINDOW = shipped
+        print(f"coaching session, {turns} turns, ~200-char coach turns and ~150-char replies")
+        print(f"turn | bytes this turn: window {shipped} / no window | total: window / no window")
+        for turn in sorted({1, 10, turns}):
+            i = turn - 1
+            step_w = windowed[i] - (windowed[i - 1] if i else 0)
+            step_u = unbounded[i] - (unbounded[i - 1] if i else 0)
+            print(f"{turn:>4} | {step_w:>10,} / {step_u:>10,} | {windowed[i]:>11,} / {unbounded[i]:>11,}")
+        print(
+            f"total at turn {turns}: {windowed[-1] / 1024:.0f} KiB with the window vs "
+            f"{unbounded[-1] / 1024:.0f} KiB without (ratio {unbounded[-1] / windowed[-1]:.2f}x)"
+        )
+    finally:
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=30)
+    asyncio.run(main(parser.parse_args().turns))
