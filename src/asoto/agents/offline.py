@@ -17,7 +17,7 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
-from asoto.agents import coach, feedback_writer, offline_coach, risk_assessor
+from asoto.agents import coach, feedback_writer, match_explainer, offline_coach, offline_explainer, risk_assessor
 from asoto.agents.llm import OFFLINE_MODEL_ID
 from asoto.agents.offline_themes import AFFIRM, CARE, NEGATIVE_WORDS, POSITIVE_WORDS, THEMES
 from asoto.tools.text import quote_of
@@ -59,6 +59,8 @@ class OfflineStructuredModel:
             return schema.model_validate(offline_coach.turn(dict(facts)))
         if task == coach.SUMMARY_TASK:
             return schema.model_validate(offline_coach.summary(dict(facts)))
+        if task == match_explainer.TASK:
+            return schema.model_validate(offline_explainer.explain(dict(facts)))
         if task == risk_assessor.TASK:
             # The offline risk check already ran as a tool; the offline "model" adds nothing.
             return schema.model_validate({"level": "none", "reasons": []})

@@ -15,11 +15,12 @@ from langgraph.graph import StateGraph
 from pydantic import BaseModel
 
 from asoto.errors import NotFound
-from asoto.graphs import approval, coaching, log_feedback
+from asoto.graphs import approval, coaching, log_feedback, matching
 from asoto.graphs.approval.kinds import KINDS
 from asoto.graphs.approval.state import ApprovalFlowInput
 from asoto.graphs.coaching.state import CoachingFlowInput
 from asoto.graphs.log_feedback.state import LogFeedbackInput
+from asoto.graphs.matching.state import MatchingFlowInput
 
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 REGISTERED_AT = datetime(2026, 11, 22, tzinfo=UTC)
@@ -54,6 +55,13 @@ FLOWS: dict[str, Flow] = {
             description="コーチング対話（記憶・問い・ステップ提案。ステップは本人が承認）",
             builder=coaching.builder,
             input_model=CoachingFlowInput,
+        ),
+        Flow(
+            graph_id="matching",
+            name="matching",
+            description="メンバー・プロジェクトのマッチング（候補・スコア・説明・紹介の承認）",
+            builder=matching.builder,
+            input_model=MatchingFlowInput,
         ),
         Flow(
             graph_id="approval",

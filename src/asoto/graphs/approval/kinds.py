@@ -40,6 +40,18 @@ class StepProposal(BaseModel):
     due_date: str | None = None
 
 
+class IntroductionChoice(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    candidate_id: str
+
+
+class MatchIntroductionEdit(BaseModel):
+    """Which of the proposed introductions to make (an edit can only remove)."""
+
+    model_config = ConfigDict(extra="forbid")
+    matches: list[IntroductionChoice] = Field(max_length=50)
+
+
 class CoachingStepsEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     steps: list[StepProposal] = Field(min_length=0, max_length=5)
@@ -68,7 +80,13 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
                 deadline=timedelta(days=3),
                 on_expiry="reject",
             ),
-            Kind("match_introduction", FreeformEdit, policy="opt_in", deadline=timedelta(days=7), on_expiry="reject"),
+            Kind(
+                "match_introduction",
+                MatchIntroductionEdit,
+                policy="opt_in",
+                deadline=timedelta(days=7),
+                on_expiry="reject",
+            ),
             Kind("content_review", FreeformEdit, deadline=timedelta(days=2), on_expiry="reject"),
         )
     }
