@@ -36,7 +36,7 @@ async def test_missing_or_wrong_keys_get_401(api: Api) -> None:
 
 async def test_assistants_graph_and_schemas(api: Api) -> None:
     assistants = (await api.client.post("/assistants/search", json={})).json()
-    assert [a["graph_id"] for a in assistants] == ["log_feedback", "coaching", "approval"]
+    assert [a["graph_id"] for a in assistants] == ["log_feedback", "coaching", "matching", "approval"]
     assistant = assistants[0]
     by_id = (await api.client.get(f"/assistants/{assistant['assistant_id']}")).json()
     assert by_id == (await api.client.get("/assistants/log_feedback")).json()

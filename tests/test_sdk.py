@@ -29,7 +29,7 @@ async def test_the_sdk_drives_log_feedback_end_to_end(
         coach = get_client(url=url, api_key=coach_key)
 
         assistants = await client.assistants.search()
-        assert [a["graph_id"] for a in assistants] == ["log_feedback", "coaching", "approval"]
+        assert [a["graph_id"] for a in assistants] == ["log_feedback", "coaching", "matching", "approval"]
         graph = await client.assistants.get_graph("log_feedback")
         assert {"draft", "check", "review"} <= {n["id"] for n in graph["nodes"]}
 
