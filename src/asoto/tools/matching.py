@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from asoto.persistence.models import Member
 from asoto.tools import match_scoring as scoring
 
-EF_STEPS = (40, 160, 640, 1000)
+EF_STEPS = (100, 400, 1000)  # 100: recall@10 0.986 at 100k members (bench/matching.py)
 
 MEMBER_CANDIDATES = text("""
 select m.id, m.name, m.interests, m.relationship_score, m.activity_score, m.sensitivity_score,
