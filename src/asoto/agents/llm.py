@@ -37,6 +37,17 @@ OFFLINE_LABEL = {
 }
 
 
+def generated_by(model: StructuredModel, locale: str) -> dict[str, str]:
+    """The label every flow output carries: which model wrote it (offline says so, in the member's language)."""
+    if model.offline:
+        return {
+            "provider": "offline",
+            "model": model.model_id,
+            "label": OFFLINE_LABEL["en" if locale.startswith("en") else "ja"],
+        }
+    return {"provider": model.model_id.split(":")[0], "model": model.model_id, "label": ""}
+
+
 class StructuredModel(Protocol):
     model_id: str
     offline: bool

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
@@ -25,3 +25,24 @@ async def assess_risk(model: StructuredModel, *, locale: str, title: str, conten
         HumanMessage(prompts.render("risk_user", locale, title=title, content=content)),
     ]
     return await model.generate(TASK, RiskAssessment, messages, {"locale": locale, "title": title, "content": content})
+
+
+async def combined_risk(
+    checker: Any, model: StructuredModel, *, locale: str, title: str, content: str
+) -> dict[str, Any]:
+    """The offline check always runs; a real model may only add to what it found, never clear it.
+    A model that says "review" without a category still sends the text to a person (distress)."""
+    risk: dict[str, Any] = (await checker.check(title, content)).as_dict()
+    if model.offline:
+        return risk
+    assessed = await assess_risk(model, locale=locale, title=title, content=content)
+    extra = [r for r in assessed.reasons if r not in risk["reasons"]]
+    if assessed.level == "review" and not extra and not risk["reasons"]:
+        extra = ["distress"]
+    if not extra:
+        return risk
+    return {
+        "level": "review",
+        "reasons": risk["reasons"] + extra,
+        "evidence": [*risk["evidence"], f"model: {', '.join(extra)}"],
+    }

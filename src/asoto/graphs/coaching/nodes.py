@@ -16,8 +16,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from asoto.agents import coach as coach_agent
-from asoto.agents import risk_assessor
-from asoto.agents.llm import OFFLINE_LABEL
+from asoto.agents import llm, risk_assessor
 from asoto.graphs.coaching.state import MESSAGE_WINDOW, CoachingState, MemberReply
 from asoto.graphs.context import Context, ids_of
 from asoto.tools import coaching, members
@@ -124,14 +123,9 @@ async def await_reply(state: CoachingState) -> dict[str, Any]:
 
 async def check_reply(state: CoachingState, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
-    risk = (await ctx.risk.check("", state["last_reply"])).as_dict()
-    if not ctx.model.offline:
-        assessed = await risk_assessor.assess_risk(
-            ctx.model, locale=state["locale"], title="", content=state["last_reply"]
-        )
-        extra = [r for r in assessed.reasons if r not in risk["reasons"]]
-        if extra:
-            risk = {"level": "review", "reasons": risk["reasons"] + extra, "evidence": risk["evidence"]}
+    risk = await risk_assessor.combined_risk(
+        ctx.risk, ctx.model, locale=state["locale"], title="", content=state["last_reply"]
+    )
     return {"risk": risk}
 
 
@@ -211,13 +205,8 @@ async def save(state: CoachingState, config: RunnableConfig, runtime: Runtime[Co
             embedding_model=ctx.embedder.model_id,
         )
         await members.award_points(session, member_id, "coaching_session", str(session_id), 10 + 2 * len(saved))
-    label = OFFLINE_LABEL["en" if state["locale"].startswith("en") else "ja"] if ctx.model.offline else ""
     return {
         "steps": saved,
-        "generated_by": {
-            "provider": "offline" if ctx.model.offline else ctx.model.model_id.split(":")[0],
-            "model": ctx.model.model_id,
-            "label": label,
-        },
+        "generated_by": llm.generated_by(ctx.model, state["locale"]),
         "ended_by": state.get("ended_by") or "member",
     }

@@ -13,8 +13,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from asoto.agents import feedback_writer, risk_assessor
-from asoto.agents.llm import OFFLINE_LABEL
+from asoto.agents import feedback_writer, llm, risk_assessor
 from asoto.graphs.context import Context, ids_of
 from asoto.graphs.log_feedback.state import LogFeedbackEdit, State
 from asoto.tools import logs, members, scoring
@@ -122,21 +121,9 @@ async def check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 async def risk_check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
-    title, content = state["log"]["title"], state["log"]["content"]
-    result = await ctx.risk.check(title, content)
-    risk = result.as_dict()
-    if not ctx.model.offline:
-        # A model may only add to what the offline check found; it can never clear a flag.
-        assessed = await risk_assessor.assess_risk(ctx.model, locale=state["locale"], title=title, content=content)
-        extra = [r for r in assessed.reasons if r not in risk["reasons"]]
-        if assessed.level == "review" and not extra and not risk["reasons"]:
-            extra = ["distress"]
-        if extra:
-            risk = {
-                "level": "review",
-                "reasons": risk["reasons"] + extra,
-                "evidence": [*risk["evidence"], f"model: {', '.join(extra)}"],
-            }
+    risk = await risk_assessor.combined_risk(
+        ctx.risk, ctx.model, locale=state["locale"], title=state["log"]["title"], content=state["log"]["content"]
+    )
     return {"risk": risk}
 
 
@@ -203,10 +190,5 @@ async def _finish(state: State, runtime: Runtime[Context], *, status: str, feedb
             )
         scores = scoring.all_scores(await members.activity_30d(session, member_id, now))
         await members.save_scores(session, member_id, scores, now)
-    label = OFFLINE_LABEL["en" if state["locale"].startswith("en") else "ja"] if ctx.model.offline else ""
-    generated_by = {
-        "provider": "offline" if ctx.model.offline else ctx.model.model_id.split(":")[0],
-        "model": ctx.model.model_id,
-        "label": label,
-    }
+    generated_by = llm.generated_by(ctx.model, state["locale"])
     return {"status": status, "feedback": feedback, "scores": scores, "generated_by": generated_by}

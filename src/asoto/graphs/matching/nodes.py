@@ -8,8 +8,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from asoto.agents import match_explainer
-from asoto.agents.llm import OFFLINE_LABEL
+from asoto.agents import llm, match_explainer
 from asoto.graphs.context import Context, ids_of
 from asoto.graphs.matching.state import MatchingState
 from asoto.persistence.models import Member
@@ -113,15 +112,10 @@ async def record(state: MatchingState, runtime: Runtime[Context]) -> dict[str, A
             approval_id=uuid.UUID(review["approval_id"]),
         )
     ctx = runtime.context
-    label = OFFLINE_LABEL["en" if state["member"]["locale"].startswith("en") else "ja"] if ctx.model.offline else ""
     return {
         "matches": introduced if status == "introduced" else matches,
         "status": status,
-        "generated_by": {
-            "provider": "offline" if ctx.model.offline else ctx.model.model_id.split(":")[0],
-            "model": ctx.model.model_id,
-            "label": label,
-        },
+        "generated_by": llm.generated_by(ctx.model, state["member"]["locale"]),
     }
 
 
