@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 from langgraph_sdk import get_client
 from sqlalchemy import select
 
@@ -36,18 +33,15 @@ from asoto.resources import open_resources
 from asoto.seed import community_size, seed_community
 from asoto.services.keys import create_key
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _server import asoto_serve
+
 LOGS = [
     {"title": "朝ラン", "content": "今朝は5キロ走って気分がすっきりした。明日も続けたい。"},
     {"title": "読書記録", "content": "寝る前に30ページ本を読んだ。続けることの大切さに気づいた。"},
     {"title": "家族の時間", "content": "子どもと公園で2時間遊んだ。とても楽しかった。"},
     {"title": "仕事の振り返り", "content": "会議で自分の意見を言えた。少し自信がついた。"},
 ]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _summary(name: str, latencies: list[float], wall: float) -> dict[str, float]:
@@ -84,7 +78,6 @@ async def main(runs: int, concurrency: int) -> None:
         home=tmp, database_url=uri, log_level="WARNING", pool_max_size=40, worker_concurrency=concurrency
     )
     embedder = OfflineEmbedder()
-    proc = None
     try:
         async with open_resources(settings, uri=uri, embedder=embedder) as res:
             async with res.db.sessions.begin() as session:
@@ -116,44 +109,21 @@ async def main(runs: int, concurrency: int) -> None:
             print(f"log_feedback, offline models, ordinary logs, concurrency {concurrency}, {os.cpu_count()} cores")
             base = _summary("in-process", lat, wall)
 
-        port = _port()
-        env = {
-            **os.environ,
-            "ASOTO_DATABASE_URL": uri,
-            "ASOTO_HOME": str(tmp),
-            "ASOTO_LOG_LEVEL": "WARNING",
-            "ASOTO_WORKER_CONCURRENCY": str(concurrency),
-            "ASOTO_POOL_MAX_SIZE": "40",
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "asoto.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient() as probe:
-            for _ in range(200):
-                try:
-                    if (await probe.get(f"{url}/ok")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        client = get_client(url=url, api_key=key, timeout=120)
+        async with asoto_serve(uri, tmp, ASOTO_WORKER_CONCURRENCY=str(concurrency), ASOTO_POOL_MAX_SIZE="40") as url:
+            client = get_client(url=url, api_key=key, timeout=120)
 
-        async def over_http(i: int) -> None:
-            out = await client.runs.wait(str(uuid.uuid4()), "log_feedback", input=payload(i), if_not_exists="create")
-            assert out["status"] == "published", out
+            async def over_http(i: int) -> None:
+                out = await client.runs.wait(
+                    str(uuid.uuid4()), "log_feedback", input=payload(i), if_not_exists="create"
+                )
+                assert out["status"] == "published", out
 
-        await _drive(concurrency, concurrency, over_http)  # warm-up
-        lat, wall = await _drive(runs, concurrency, over_http)
+            await _drive(concurrency, concurrency, over_http)  # warm-up
+            lat, wall = await _drive(runs, concurrency, over_http)
         http = _summary("HTTP API", lat, wall)
         ratio = http["rate"] / base["rate"]
         print(f"ratio HTTP / in-process = {ratio:.2f}   (goal ≥ 0.70)")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
         server.cleanup()
 
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,9 @@ from asoto.resources import open_resources
 from asoto.seed import seed_community
 from asoto.services.keys import create_key
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _server import asoto_serve
+
 KINDS = ["log_feedback", "coaching_risk", "match_introduction", "content_review", "coaching_steps"]
 LIST_SQL = "select * from approvals where status = 'pending' {extra} order by created_at desc, id desc limit 21"
 
@@ -53,7 +54,6 @@ async def main(pending: int, decided_count: int, requests: int) -> None:
     settings = Settings(home=tmp, database_url=uri, log_level="WARNING")
     embedder = OfflineEmbedder()
     rng = random.Random(1)
-    proc = None
     try:
         async with open_resources(settings, uri=uri, embedder=embedder) as res:
             async with res.db.sessions.begin() as session:
@@ -92,22 +92,10 @@ async def main(pending: int, decided_count: int, requests: int) -> None:
         with psycopg.connect(uri, autocommit=True) as conn:
             conn.execute("analyze approvals")
 
-        port = 20_000 + os.getpid() % 10_000
-        env = {**os.environ, "ASOTO_DATABASE_URL": uri, "ASOTO_HOME": str(tmp), "ASOTO_LOG_LEVEL": "WARNING"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "asoto.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url, headers={"x-api-key": coach}) as client:
-            for _ in range(200):
-                try:
-                    if (await client.get("/ok")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+        async with (
+            asoto_serve(uri, tmp) as url,
+            httpx.AsyncClient(base_url=url, headers={"x-api-key": coach}) as client,
+        ):
             print(f"{pending:,} pending + {decided_count:,} decided approvals; {requests} requests per case")
 
             async def timed(path: str) -> list[float]:
@@ -160,9 +148,6 @@ async def main(pending: int, decided_count: int, requests: int) -> None:
             print(f"index speed-up (p95 ratio): {without / with_index:.1f}x")
         print(f"worst HTTP p95 = {worst:.1f} ms (goal < 50 ms)")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
         server.cleanup()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -30,10 +31,13 @@ class OfflineEmbedder:
     model_id = "offline:use-multilingual-v3"
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, cache_size: int = 2048) -> None:
         self._threads = threads
         self._model: object | None = None
         self._lock = threading.Lock()
+        # a flow embeds the same text more than once (store, theme): recent texts are kept
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
 
     def _load(self) -> object:
         with self._lock:
@@ -46,9 +50,21 @@ class OfflineEmbedder:
     def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
-        vectors = np.asarray(model.encode(list(texts)), dtype=np.float32)  # type: ignore[attr-defined]
-        return vectors.reshape(len(texts), self.dim)
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            model = self._load()
+            fresh = np.asarray(model.encode(missing), dtype=np.float32).reshape(len(missing), self.dim)  # type: ignore[attr-defined]
+            with self._lock:
+                for text_, vector in zip(missing, fresh, strict=True):
+                    self._cache[text_] = vector
+                    if len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+        with self._lock:
+            found = [self._cache.get(t) for t in texts]
+        if any(v is None for v in found):  # evicted meanwhile by a large batch: compute directly
+            return np.asarray(self._load().encode(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)  # type: ignore[attr-defined]
+        return np.vstack([v for v in found if v is not None])
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors = await asyncio.to_thread(self.embed_sync, texts)

@@ -44,20 +44,16 @@ async def store_log(
 
 
 async def similar_logs(
-    session: AsyncSession,
-    *,
-    member_id: uuid.UUID,
-    embedding: list[float],
-    embedding_model: str,
-    exclude: uuid.UUID,
-    k: int = 3,
+    session: AsyncSession, *, log_id: uuid.UUID, member_id: uuid.UUID, k: int = 3
 ) -> list[dict[str, Any]]:
-    """The member's own most similar past logs (never anyone else's)."""
-    distance = Log.embedding.cosine_distance(embedding)
+    """The member's own past logs most similar to this one (its stored vector; never anyone else's)."""
+    this = select(Log.embedding).where(Log.id == log_id).scalar_subquery()
+    model = select(Log.embedding_model).where(Log.id == log_id).scalar_subquery()
+    distance = Log.embedding.cosine_distance(this)
     rows = (
         await session.execute(
             select(Log.id, Log.title, distance.label("distance"))
-            .where(Log.member_id == member_id, Log.id != exclude, Log.embedding_model == embedding_model)
+            .where(Log.member_id == member_id, Log.id != log_id, Log.embedding_model == model)
             .order_by(distance)
             .limit(k)
         )

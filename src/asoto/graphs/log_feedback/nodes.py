@@ -69,16 +69,9 @@ async def store_log(state: State, config: RunnableConfig, runtime: Runtime[Conte
 
 
 async def retrieve_similar(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    ctx = runtime.context
-    title, content = state["log"]["title"], state["log"]["content"]
-    [embedding] = await ctx.embedder.embed([f"{title}\n{content}"])
-    async with ctx.sessions() as session:
+    async with runtime.context.sessions() as session:
         similar = await logs.similar_logs(
-            session,
-            member_id=uuid.UUID(state["member_id"]),
-            embedding=embedding,
-            embedding_model=ctx.embedder.model_id,
-            exclude=uuid.UUID(state["log_id"]),
+            session, log_id=uuid.UUID(state["log_id"]), member_id=uuid.UUID(state["member_id"])
         )
     return {"similar_logs": similar}
 

@@ -1,0 +1,54 @@
+"""A real ``asoto serve`` subprocess for the benchmarks (same process layout as production)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def asoto_serve(uri: str, home: Path, **env: str) -> AsyncIterator[str]:
+    """Start ``asoto serve`` on a free loopback port against ``uri``; yield its base URL."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "ASOTO_DATABASE_URL": uri,
+        "ASOTO_HOME": str(home),
+        "ASOTO_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "asoto.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as probe:
+            for _ in range(300):
+                try:
+                    if (await probe.get(f"{url}/ok")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("asoto serve did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
