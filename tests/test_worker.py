@@ -38,8 +38,8 @@ async def _enqueue(res: Resources) -> tuple[uuid.UUID, uuid.UUID]:
 async def test_a_run_whose_worker_died_is_finished_by_another(resources: Resources) -> None:
     thread_id, run_id = await _enqueue(resources)
     async with resources.db.sessions.begin() as session:  # a worker claims it, then dies silently
-        job = await run_queue.claim(session, owner="dead-worker", lease_s=0.5)
-    assert job is not None and job["run_id"] == run_id
+        [job] = await run_queue.claim(session, owner="dead-worker", lease_s=0.5)
+    assert job["run_id"] == run_id
     hub = NotificationHub(resources.uri)
     await hub.start()
     worker = Worker(resources, hub, concurrency=2)
@@ -59,8 +59,8 @@ async def test_a_run_whose_worker_died_is_finished_by_another(resources: Resourc
 async def test_a_stale_attempt_cannot_overwrite_the_run(resources: Resources) -> None:
     _thread_id, run_id = await _enqueue(resources)
     async with resources.db.sessions.begin() as session:
-        job = await run_queue.claim(session, owner="w1", lease_s=30)
-    assert job is not None
+        [claimed] = await run_queue.claim(session, owner="w1", lease_s=30)
+    assert claimed["run_id"] == run_id and claimed["lease_token"] is not None
     async with resources.db.sessions.begin() as session:
         assert not await run_queue.finish(
             session, run_id=run_id, token=uuid.uuid4(), status="success", output={}, error=None
@@ -89,7 +89,7 @@ async def test_workers_never_run_two_runs_of_one_thread_at_once(resources: Resou
                 ),
             )
     async with resources.db.sessions.begin() as session:
-        first = await run_queue.claim(session, owner="w1", lease_s=30)
+        first = await run_queue.claim(session, owner="w1", lease_s=30, limit=10)  # a batch still takes one
     async with resources.db.sessions.begin() as session:
-        second = await run_queue.claim(session, owner="w2", lease_s=30)
-    assert first is not None and second is None
+        second = await run_queue.claim(session, owner="w2", lease_s=30, limit=10)
+    assert len(first) == 1 and second == []

@@ -151,13 +151,15 @@ def keys_create(
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 2024, worker: bool = True) -> None:
-    """Serve the API (with one in-process worker)."""
+def serve(host: str = "127.0.0.1", port: int = 2024, worker: bool = True, access_log: bool = False) -> None:
+    """Serve the API (with one in-process worker). Runs log structured lines; --access-log adds uvicorn's."""
     import uvicorn
 
     from asoto.api.app import create_app
 
-    uvicorn.run(create_app(_settings(), run_worker=worker), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(_settings(), run_worker=worker), host=host, port=port, log_level="info", access_log=access_log
+    )
 
 
 @app.command("worker")

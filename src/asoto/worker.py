@@ -84,9 +84,9 @@ class Worker:
                 if loop.time() >= next_approvals:
                     await self.sweep_approvals()
                     next_approvals = loop.time() + self.res.settings.approval_sweep_s
-                claimed = True
-                while claimed and len(self._tasks) < self.concurrency and not self._stopping:
-                    claimed = await self._claim_one()
+                while (free := self.concurrency - len(self._tasks)) > 0 and not self._stopping:
+                    if await self._claim(free) < free:
+                        break
             except Exception:  # the loop must outlive a bad sweep or a database blip
                 log.exception("worker.loop_error")
             with contextlib.suppress(TimeoutError):
@@ -107,19 +107,21 @@ class Worker:
             log.info("approvals.expired_or_escalated", count=handled)
         await webhooks.deliver_due(self.res, self._http)
 
-    async def _claim_one(self) -> bool:
+    async def _claim(self, free: int) -> int:
+        """Claim up to ``free`` runs in one statement and start them; returns how many."""
         try:
             async with self.res.db.sessions.begin() as session:
-                job = await run_queue.claim(session, owner=self.owner, lease_s=self.res.settings.run_lease_s)
+                jobs = await run_queue.claim(
+                    session, owner=self.owner, lease_s=self.res.settings.run_lease_s, limit=free
+                )
         except IntegrityError:
-            return True  # another worker started a run of that thread first; try the next one
-        if job is None:
-            return False
-        run_id = str(job["run_id"])
-        task = asyncio.create_task(self._execute(job), name=f"run-{run_id}")
-        self._tasks[run_id] = task
-        task.add_done_callback(self._forget)
-        return True
+            return 0  # another worker started a run of that thread first; the next round tries again
+        for job in jobs:
+            run_id = str(job["run_id"])
+            task = asyncio.create_task(self._execute(job), name=f"run-{run_id}")
+            self._tasks[run_id] = task
+            task.add_done_callback(self._forget)
+        return len(jobs)
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task.get_name().removeprefix("run-"), None)

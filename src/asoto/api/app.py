@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from asoto import __version__
-from asoto.agents.embeddings import Embedder
+from asoto.agents.embeddings import Embedder, OfflineEmbedder
 from asoto.agents.llm import StructuredModel
 from asoto.api import errors
 from asoto.api.routes import approvals, assistants, meta, runs, threads
@@ -85,6 +85,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with open_resources(settings, uri=uri, embedder=embedder, model=model) as res:
+            if isinstance(res.embedder, OfflineEmbedder):
+                await res.embedder.embed(["準備"])  # load the model now, not on the first member's request
             hub = NotificationHub(res.uri)
             await hub.start()
             worker = Worker(res, hub) if run_worker else None

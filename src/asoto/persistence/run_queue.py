@@ -73,10 +73,10 @@ async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:
 
 _CLAIM = text("""
 with claimed as (
-update runs set status = 'running', attempt = attempt + 1, lease_token = :token,
+update runs set status = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(),
        lease_owner = :owner, lease_expires_at = now() + make_interval(secs => :lease),
        updated_at = now()
-where run_id = (
+where run_id in (
     select r.run_id from runs r
     where r.status = 'pending' and r.not_before <= now()
       and not exists (select 1 from runs x where x.thread_id = r.thread_id and x.status = 'running')
@@ -84,7 +84,7 @@ where run_id = (
                       and (y.created_at, y.run_id) < (r.created_at, r.run_id))
     order by r.not_before, r.created_at
     for update skip locked
-    limit 1)
+    limit :n)
 returning run_id, thread_id, graph_id, kwargs, created_by, attempt, lease_token),
 busy as (update threads set status = 'busy', updated_at = now()
          from claimed where threads.thread_id = claimed.thread_id)
@@ -92,9 +92,11 @@ select * from claimed
 """)
 
 
-async def claim(session: AsyncSession, *, owner: str, lease_s: float) -> dict[str, Any] | None:
-    row = (await session.execute(_CLAIM, {"token": uuid.uuid4(), "owner": owner, "lease": lease_s})).mappings().first()
-    return dict(row) if row is not None else None
+async def claim(session: AsyncSession, *, owner: str, lease_s: float, limit: int = 1) -> list[dict[str, Any]]:
+    """Claim up to ``limit`` runs, each with its own fencing token. Only the oldest pending run of a
+    thread with nothing running is eligible, so one statement never takes two runs of one thread."""
+    rows = (await session.execute(_CLAIM, {"owner": owner, "lease": lease_s, "n": limit})).mappings().all()
+    return [dict(r) for r in rows]
 
 
 async def heartbeat(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID, lease_s: float) -> tuple[bool, bool]:
