@@ -317,6 +317,9 @@ async def test_cancel_a_pending_run(api: Api) -> None:
 
 async def test_state_history_and_delete(api: Api) -> None:
     thread_id, pending = await _interrupted(api)
+    picture = (await api.client.get(f"/threads/{thread_id}/graph")).json()
+    assert picture["current"] == ["review"] and {"draft", "check", "hold"} <= set(picture["visited"])
+    assert "class review current" in picture["mermaid"] and "class draft visited" in picture["mermaid"]
     state = (await api.client.get(f"/threads/{thread_id}/state")).json()
     assert state["next"] == ["review"] and state["interrupts"][0]["id"] == pending["id"]
     history = (await api.client.post(f"/threads/{thread_id}/history", json={"limit": 3})).json()

@@ -190,3 +190,29 @@ async def delete(res: Resources, session: AsyncSession, principal: Principal, th
         raise ThreadBusy(f"thread {thread_id} has a running run; cancel it first")
     await run_queue.delete_thread_rows(session, thread_id)
     await res.saver.adelete_thread(str(thread_id))
+
+
+async def position(res: Resources, thread: Thread) -> dict[str, Any]:
+    """Where a thread stands in its graph: the nodes visited, the nodes next, as a Mermaid picture
+    with both highlighted (drawn offline, no CDN), for debugging a run."""
+    if not thread.graph_id:
+        raise NotFound(f"thread {thread.thread_id} has not run a graph yet", code="no_graph")
+    graph = res.graphs[thread.graph_id]
+    visited: list[str] = []
+    async for snapshot in graph.aget_state_history(_config(thread.thread_id), limit=500):
+        visited.extend(n for n in snapshot.next if n not in visited)
+    current = list((await graph.aget_state(_config(thread.thread_id))).next)
+    mermaid = graph.get_graph().draw_mermaid()
+    styles = [
+        "\tclassDef visited fill:#c8e6c9,stroke:#2e7d32",
+        "\tclassDef current fill:#ffe082,stroke:#f57f17,stroke-width:3px",
+    ]
+    styles += [f"\tclass {n} visited" for n in visited if n not in current]
+    styles += [f"\tclass {n} current" for n in current]
+    return {
+        "graph_id": thread.graph_id,
+        "status": thread.status,
+        "current": current,
+        "visited": [n for n in visited if n not in current],
+        "mermaid": mermaid.rstrip() + "\n" + "\n".join(styles) + "\n",
+    }

@@ -55,6 +55,14 @@ async def state(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> d
     return await threads.state(res, thread)
 
 
+@router.get("/threads/{thread_id}/graph")
+async def position(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    """The thread's graph as Mermaid, with the path taken and the current node highlighted."""
+    async with res.db.sessions() as session:
+        thread = await threads.get_visible(session, caller, thread_id)
+    return await threads.position(res, thread)
+
+
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
 async def state_at(thread_id: uuid.UUID, checkpoint_id: str, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.sessions() as session:
