@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
+import sys
 import uuid
 from typing import Annotated, Any
 
@@ -32,6 +34,12 @@ def _settings() -> Settings:
     settings = Settings()
     configure_logging(settings)
     return settings
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """uvicorn re-raises SIGTERM after its graceful shutdown; by default that kills the process
+    without running ``atexit``, which is where the embedded Postgres is stopped. Exit normally."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 def _run(coro: Any) -> Any:
@@ -157,6 +165,7 @@ def serve(host: str = "127.0.0.1", port: int = 2024, worker: bool = True, access
 
     from asoto.api.app import create_app
 
+    _exit_cleanly_on_sigterm()
     uvicorn.run(
         create_app(_settings(), run_worker=worker), host=host, port=port, log_level="info", access_log=access_log
     )
@@ -176,8 +185,10 @@ def worker_cmd() -> None:
             worker = Worker(res, hub)
             await worker.start()
             err.print(f"worker {worker.owner} running (concurrency {worker.concurrency}); Ctrl-C stops it")
+            stop = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)  # drain, then exit
             try:
-                await asyncio.Event().wait()
+                await stop.wait()
             finally:
                 await worker.stop()
                 await hub.stop()

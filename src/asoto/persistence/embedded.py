@@ -7,6 +7,7 @@ share it on one machine.
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,30 @@ def start_embedded(pgdata: Path) -> Any:
         import pgserver
 
         pgdata.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(pgdata.resolve())
         return pgserver.get_server(pgdata.resolve(), cleanup_mode="stop")
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without cleaning up (SIGKILL, OOM) from pgserver's handle list.
+
+    pgserver stops the server when the last process using it exits, counted by pid in
+    ``.handle_pids.json``; it never prunes dead pids, so one hard-killed process would keep the
+    server running forever. We prune under pgserver's own inter-process lock."""
+    import psutil
+    from pgserver.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:
+        if not handles.exists():
+            return
+        try:
+            pids = json.loads(handles.read_text())
+        except ValueError:
+            return
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def ensure_database(server_uri: str, name: str, *, template: str | None = None) -> str:
