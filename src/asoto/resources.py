@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +62,7 @@ class Resources:
         )
 
 
-def database_uri(settings: Settings, stack: AsyncExitStack | None = None) -> str:
+def database_uri(settings: Settings) -> str:
     """The configured Postgres, or the embedded one (started, or joined, for this process)."""
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import uuid
@@ -233,7 +232,3 @@ class Worker:
                     session, thread_id, status=thread_status, values=values or None, interrupts=interrupts
                 )
         bound.info("run.end", status=status)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(jsonable(value), ensure_ascii=False)

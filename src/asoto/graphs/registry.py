@@ -16,7 +16,6 @@ from pydantic import BaseModel
 
 from asoto.errors import NotFound
 from asoto.graphs import approval, coaching, log_feedback, matching
-from asoto.graphs.approval.kinds import KINDS
 from asoto.graphs.approval.state import ApprovalFlowInput
 from asoto.graphs.coaching.state import CoachingFlowInput
 from asoto.graphs.log_feedback.state import LogFeedbackInput
@@ -82,8 +81,3 @@ def resolve(assistant_id: str) -> Flow:
         if str(flow.assistant_id) == assistant_id.lower():
             return flow
     raise NotFound(f"assistant {assistant_id!r} not found", code="assistant_not_found")
-
-
-def edit_model_for(kind: str) -> type[BaseModel] | None:
-    spec = KINDS.get(kind)
-    return spec.edit_model if spec else None

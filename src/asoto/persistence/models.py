@@ -402,11 +402,3 @@ class RunEvent(Base):
     event: Mapped[str] = mapped_column(String(100), nullable=False)
     data: Mapped[Any] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = _created()
-
-
-VECTOR_COLUMNS = (
-    ("members", "embedding"),
-    ("logs", "embedding"),
-    ("projects", "embedding"),
-    ("coaching_sessions", "embedding"),
-)

@@ -8,7 +8,7 @@ hold whichever a client uses.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -142,7 +142,3 @@ async def expire_due(res: Resources) -> int:
                 )
             handled += 1
     return handled
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

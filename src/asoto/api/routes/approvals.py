@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from asoto.api.deps import CallerDep, ResourcesDep
 from asoto.api.schemas import DecisionBody
+from asoto.graphs.context import utc_now
 from asoto.services import approvals
 from asoto.services.runs import run_json
 from asoto.tools.approvals import public, trail
@@ -30,7 +31,7 @@ async def list_approvals(
         page, next_cursor = await approvals.listing(
             session, caller, status=status, kind=kind, member_id=member_id, limit=limit, cursor=cursor
         )
-    now = approvals.now_utc()
+    now = utc_now()
     return {"items": [approvals.listing_json(a, now) for a in page], "next_cursor": next_cursor}
 
 

@@ -7,6 +7,7 @@ Create Date: 2026-11-22 18:04:02.048560
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -404,7 +405,7 @@ def upgrade() -> None:
     }
     op.get_bind().execute(
         sa.text("insert into meta (key, value) values ('embedding_space', cast(:v as jsonb))"),
-        {"v": __import__("json").dumps(space)},
+        {"v": json.dumps(space)},
     )
 
 
