@@ -20,13 +20,13 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _legacy_risk import RiskChecker as LegacyChecker  # noqa: E402
+from _legacy_risk import RiskChecker as LegacyChecker
 
-from asoto.agents.embeddings import OfflineEmbedder  # noqa: E402
-from asoto.safety.categories import CATEGORIES  # noqa: E402
-from asoto.safety.dataset import load  # noqa: E402
-from asoto.safety.evaluate import Report, evaluate  # noqa: E402
-from asoto.safety.gate import RiskGate  # noqa: E402
+from asoto.agents.embeddings import OfflineEmbedder
+from asoto.safety.categories import CATEGORIES
+from asoto.safety.dataset import load
+from asoto.safety.evaluate import Report, evaluate
+from asoto.safety.gate import RiskGate
 
 
 def main() -> None:
@@ -99,7 +99,7 @@ def show(console: Console, title: str, reports: dict[str, Report]) -> None:
         row(f"  recall lang={lang}", lambda r, c=lang: frac(r.recall_by_language[c]))
     for sub in sorted(gate.recall_by_subtype):
         row(f"  recall {sub}", lambda r, c=sub: frac(r.recall_by_subtype[c]))
-    for kind in ("everyday", "hard_negative"):
+    for kind in ("everyday", "hard_negative", "assistant"):
         row(f"false positives {kind}", lambda r, c=kind: frac(r.false_positives[c]))
     for lang in sorted(gate.false_positives_by_language):
         row(f"  false positives lang={lang}", lambda r, c=lang: frac(r.false_positives_by_language[c]))

@@ -156,7 +156,12 @@ async def test_turn_limit_and_a_risky_reply(
             risky, "coaching", command={"resume": {"message": "もう限界で、消えてしまいたい"}}
         )
         [pending] = values["__interrupt__"]
-        assert pending["value"]["kind"] == "coaching_risk" and "self_harm" in pending["value"]["reasons"]
+        # the member sees that a person is looking, not the reasons or the proposal
+        assert pending["value"]["kind"] == "coaching_risk" and pending["value"]["status"] == "pending_review"
+        assert "reasons" not in pending["value"] and "proposal" not in pending["value"]
+        coach_view = (await coach.threads.get(risky))["interrupts"]
+        [[seen]] = coach_view.values()
+        assert {"suicidal", "severe_distress"} & set(seen["value"]["reasons"])
         with pytest.raises(httpx.HTTPStatusError) as refused:  # the member cannot clear it themselves
             await client.runs.wait(risky, "coaching", command={"resume": {"decision": "approve"}})
         assert refused.value.response.status_code == 403
@@ -214,7 +219,7 @@ async def test_runs_stream_delivers_metadata_messages_values_and_the_interrupt(
         assert events[0] == "metadata" and parts[0].data["run_id"]
         assert "messages" in events and "values" in events
         message, meta = next(p.data for p in parts if p.event == "messages")
-        assert message["content"].startswith(member.name) and meta["langgraph_node"] == "coach"
+        assert message["content"].startswith(member.name) and meta["langgraph_node"] == "deliver"
         interrupts = [p.data["__interrupt__"] for p in parts if p.event == "values" and "__interrupt__" in p.data]
         assert interrupts and interrupts[-1][0]["value"]["type"] == "member_reply"
         assert events.index("messages") < max(i for i, e in enumerate(events) if e == "values")

@@ -70,8 +70,12 @@ def test_coaching_topology() -> None:
     graph = builder.compile().get_graph()
     edges = {(e.source, e.target) for e in graph.edges}
     assert {
-        ("coach", "await_reply"),
-        ("coach", "summarize"),
+        ("coach", "check_turn"),
+        ("check_turn", "deliver"),
+        ("check_turn", "turn_review"),
+        ("turn_review", "deliver"),
+        ("deliver", "await_reply"),
+        ("deliver", "summarize"),
         ("await_reply", "check_reply"),
         ("check_reply", "risk_review"),
         ("check_reply", "coach"),

@@ -43,7 +43,7 @@ async def test_happy_path_publishes_feedback_and_updates_scores(resources: Resou
     assert out["status"] == "published"
     assert set(out["feedback"]) == {"affirmation", "insight", "question", "next_action"}
     assert all(isinstance(v, str) and v for v in out["feedback"].values())
-    assert out["risk"] == {"level": "none", "reasons": [], "evidence": []}
+    assert out["risk"]["level"] == "none" and out["risk"]["reasons"] == [] and out["risk"]["evidence"] == []
     assert set(out["scores"]) == {"relationship", "activity", "sensitivity"}
     assert all(isinstance(v, int) and 0 <= v <= 100 for v in out["scores"].values())
     assert out["generated_by"]["provider"] == "offline" and "オフライン" in out["generated_by"]["label"]
@@ -78,7 +78,7 @@ async def test_redraft_path_fixes_a_bad_draft(resources: Resources) -> None:
     model = ScriptedModel(
         {
             "log_feedback.draft": [{**GOOD_DRAFT, "question": ""}, GOOD_DRAFT],
-            "log_feedback.risk": [{"level": "none", "reasons": []}],
+            "risk.assess": [{"level": "none", "reasons": []}],
         }
     )
     thread_id = uuid.uuid4()
@@ -94,7 +94,7 @@ async def test_a_draft_that_never_passes_goes_to_a_person(resources: Resources) 
     model = ScriptedModel(
         {
             "log_feedback.draft": [{**GOOD_DRAFT, "question": "考えてみましょう。"}],
-            "log_feedback.risk": [{"level": "none", "reasons": []}],
+            "risk.assess": [{"level": "none", "reasons": []}],
         }
     )
     thread_id = uuid.uuid4()
@@ -107,13 +107,11 @@ async def test_a_draft_that_never_passes_goes_to_a_person(resources: Resources) 
 async def test_a_model_can_add_risk_but_never_clear_it(resources: Resources) -> None:
     member = await first_member(resources)
     adds = ScriptedModel(
-        {"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "review", "reasons": ["harassment"]}]}
+        {"log_feedback.draft": [GOOD_DRAFT], "risk.assess": [{"level": "review", "reasons": ["harassment"]}]}
     )
     out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, uuid.uuid4(), model=adds)
     assert out["risk"]["reasons"] == ["harassment"] and "__interrupt__" in out
-    clears = ScriptedModel(
-        {"log_feedback.draft": [GOOD_DRAFT], "log_feedback.risk": [{"level": "none", "reasons": []}]}
-    )
+    clears = ScriptedModel({"log_feedback.draft": [GOOD_DRAFT], "risk.assess": [{"level": "none", "reasons": []}]})
     out = await _run(resources, {"member_id": str(member.id), "log": RISKY_LOG}, uuid.uuid4(), model=clears)
     assert out["risk"]["level"] == "review" and "__interrupt__" in out
 
@@ -130,9 +128,9 @@ async def test_risky_log_waits_for_a_person_and_is_never_published_before(resour
     [pending] = out["__interrupt__"]
     value = pending.value
     assert value["type"] == "approval" and value["kind"] == "log_feedback"
-    assert {"self_harm", "distress"} <= set(value["reasons"])
+    assert {"suicidal", "severe_distress"} <= set(value["reasons"])
     assert set(value["proposal"]["feedback"]) == {"affirmation", "insight", "question", "next_action"}
-    assert "status" not in out
+    assert out["status"] == "pending_review"
     async with resources.db.sessions() as session:
         log = await session.get(Log, uuid.UUID(out["log_id"]))
         approval = await session.get(Approval, uuid.UUID(value["approval_id"]))

@@ -117,7 +117,7 @@ class _FlakyChat:
         self.schema = schema
         return self
 
-    async def ainvoke(self, messages: Any) -> BaseModel:
+    async def ainvoke(self, messages: Any, config: Any = None) -> BaseModel:
         self.calls += 1
         if self.errors:
             raise self.errors.pop(0)

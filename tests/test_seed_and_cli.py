@@ -82,7 +82,7 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         )
         assert refused.returncode == 2 and "member_id_required" in refused.stderr and not refused.stdout
         demo = _asoto(env, "demo").stdout
-        assert "デモ完了" in demo and "published" in demo and "self_harm" in demo and "オフライン" in demo
+        assert "デモ完了" in demo and "published" in demo and "suicidal" in demo and "オフライン" in demo
         mermaid = _asoto(env, "graph", "show", "log_feedback").stdout
         assert "review" in mermaid and "risk_check" in mermaid
     finally:

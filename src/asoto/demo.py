@@ -128,11 +128,13 @@ async def run_demo(settings: Settings, *, port: int = 0) -> None:
             out.print("\n[bold]2. リスクのあるログ[/bold]")
             out.print(f"「{RISKY['content']}」")
             [pending] = values["__interrupt__"]
-            request = pending["value"]
+            request = pending["value"]  # as the product's backend sees it: that it waits, not the draft
             waiting = (await coach.get("/approvals", params={"kind": "log_feedback"})).json()["items"]
+            seen = (await coach.get(f"/approvals/{request['approval_id']}")).json()
             out.print(
                 Panel(
-                    f"承認ID {request['approval_id']}\n理由: {', '.join(request['reasons'])}\n"
+                    f"メンバー側に見えるもの: 状態 {values.get('status')} / {request['status']}（下書きは見えない）\n"
+                    f"承認ID {request['approval_id']}\n理由（コーチにのみ表示）: {', '.join(seen['reasons'])}\n"
                     f"コーチの承認待ち一覧（GET /approvals）: {len(waiting)} 件\n"
                     "AIフィードバックは公開されず、コーチの判断を待っています。",
                     title="人の確認待ち（interrupt）",
@@ -144,7 +146,7 @@ async def run_demo(settings: Settings, *, port: int = 0) -> None:
             )
             decided.raise_for_status()
             run = decided.json()["run"]
-            values = (await coach.get(f"/threads/{run['thread_id']}/runs/{run['run_id']}/join", timeout=120)).json()
+            values = (await svc.get(f"/threads/{run['thread_id']}/runs/{run['run_id']}/join", timeout=120)).json()
             trail = (await coach.get(f"/approvals/{request['approval_id']}")).json()["audit"]
             out.print("監査ログ: " + " → ".join(f"{e['action']}（{e['actor']}）" for e in trail))
             _show_result("コーチが承認して公開", values)

@@ -18,7 +18,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
 from psycopg_pool import AsyncConnectionPool
 
-from asoto.agents.embeddings import Embedder, embedder_space, make_embedder
+from asoto.agents.embeddings import Embedder, OfflineEmbedder, embedder_space, make_embedder
 from asoto.agents.llm import StructuredModel, make_model
 from asoto.config import Settings
 from asoto.errors import AsotoError
@@ -28,7 +28,7 @@ from asoto.graphs.registry import FLOWS
 from asoto.persistence import embedded, migrate
 from asoto.persistence.checkpointer import make_saver
 from asoto.persistence.database import Database, checkpoint_pool
-from asoto.tools.risk import RiskChecker
+from asoto.safety import RiskGate
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +46,7 @@ class Resources:
     saver: AsyncPostgresSaver
     embedder: Embedder
     model: StructuredModel
-    risk: RiskChecker
+    risk: RiskGate
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
     approval_subgraph: Any = None
 
@@ -108,7 +108,7 @@ async def open_resources(
                 saver=saver,
                 embedder=embedder,
                 model=model,
-                risk=RiskChecker(embedder),
+                risk=RiskGate.load(embedder if isinstance(embedder, OfflineEmbedder) else OfflineEmbedder()),
             )
             res.approval_subgraph = approval.builder.compile(name="approval")  # checkpointer: the parent's
             res.graphs = {gid: flow.builder.compile(checkpointer=saver, name=gid) for gid, flow in FLOWS.items()}

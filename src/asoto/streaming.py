@@ -25,6 +25,8 @@ from asoto.persistence import run_queue
 from asoto.persistence.models import Run
 from asoto.resources import Resources
 from asoto.serialize import jsonable
+from asoto.services import views
+from asoto.services.keys import Principal
 
 SUPPORTED = ("values", "updates", "messages-tuple", "custom")
 HEARTBEAT_S = 5.0
@@ -97,8 +99,11 @@ def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
     return (head + body + tail + "\r\n").encode("utf-8")
 
 
-async def tail_run(res: Resources, hub: NotificationHub, run: Run, *, after: int = 0) -> AsyncIterator[bytes]:
-    """``metadata``, then the run's events from ``after`` on, until the run has ended."""
+async def tail_run(
+    res: Resources, hub: NotificationHub, run: Run, principal: Principal, *, after: int = 0
+) -> AsyncIterator[bytes]:
+    """``metadata``, then the run's events from ``after`` on, until the run has ended; each
+    event as the principal may see it (``services.views``)."""
     yield sse("metadata", {"run_id": str(run.run_id), "attempt": max(run.attempt, 1)})
     seen = after
     while True:
@@ -108,7 +113,9 @@ async def tail_run(res: Resources, hub: NotificationHub, run: Run, *, after: int
                 status = await session.scalar(select(Run.status).where(Run.run_id == run.run_id))
             for seq, name, data in events:
                 seen = seq
-                yield sse(name, data, seq)
+                shown = views.event(run.graph_id, name, data, principal)
+                if shown is not None:
+                    yield sse(name, shown, seq)
             if status is None or status in run_queue.TERMINAL:
                 if not events:
                     return

@@ -9,6 +9,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from asoto import prompts
+from asoto.agents.care import helpline_text
 from asoto.agents.llm import StructuredModel
 
 TASK = "log_feedback.draft"
@@ -50,7 +51,14 @@ def feedback_messages(facts: Mapping[str, Any], issues: Sequence[str]) -> list[B
         ),
     ]
     if facts.get("risk_reasons"):
-        messages.append(HumanMessage(prompts.render("feedback_care", locale, reasons=", ".join(facts["risk_reasons"]))))
+        reasons = list(facts["risk_reasons"])
+        messages.append(
+            HumanMessage(
+                prompts.render(
+                    "feedback_care", locale, reasons=", ".join(reasons), helplines=helpline_text(locale, reasons)
+                )
+            )
+        )
     if issues:
         messages.append(
             HumanMessage(prompts.render("feedback_redraft", locale, issues="\n".join(f"- {i}" for i in issues)))

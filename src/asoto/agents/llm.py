@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 import structlog
 from langchain_core.messages import BaseMessage
+from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel
 from tenacity import (
     AsyncRetrying,
@@ -136,7 +137,9 @@ class LangChainStructuredModel:
             with attempt:
                 if attempt.retry_state.attempt_number > 1:
                     log.info("llm.retry", task=task, attempt=attempt.retry_state.attempt_number)
-                result = await runnable.ainvoke(list(messages))
+                # not streamed: a structured answer's chunks are JSON, and a draft may need a person's
+                # review before anyone sees it; flows emit what they deliver as whole messages
+                result = await runnable.ainvoke(list(messages), config={"tags": [TAG_NOSTREAM]})
         if not isinstance(result, schema):
             result = schema.model_validate(result)
         return result

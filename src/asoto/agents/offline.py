@@ -18,8 +18,9 @@ from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
 from asoto.agents import coach, feedback_writer, match_explainer, offline_coach, offline_explainer, risk_assessor
+from asoto.agents.care import care_feedback
 from asoto.agents.llm import OFFLINE_MODEL_ID
-from asoto.agents.offline_themes import AFFIRM, CARE, NEGATIVE_WORDS, POSITIVE_WORDS, THEMES
+from asoto.agents.offline_themes import AFFIRM, NEGATIVE_WORDS, POSITIVE_WORDS, THEMES
 from asoto.tools.text import quote_of
 
 T = TypeVar("T", bound=BaseModel)
@@ -68,10 +69,12 @@ class OfflineStructuredModel:
 
     async def _feedback(self, facts: Mapping[str, Any]) -> dict[str, str]:
         locale = "en" if str(facts.get("locale", "ja")).startswith("en") else "ja"
+        if facts.get("risk_reasons"):
+            return care_feedback(locale, list(facts["risk_reasons"]))
         content = str(facts["content"])
         title = str(facts.get("title", ""))
-        theme = CARE if facts.get("risk_reasons") else THEMES[await self._theme(f"{title}\n{content}")]
-        tone = "care" if facts.get("risk_reasons") else tone_of(content)
+        theme = THEMES[await self._theme(f"{title}\n{content}")]
+        tone = tone_of(content)
         pick = int(hashlib.sha256(content.encode("utf-8")).hexdigest(), 16)
         affirm_variants = AFFIRM[locale][tone]
         limit = 60 if locale == "en" else 30  # about the same amount of meaning

@@ -67,6 +67,14 @@ STEPS = {
 }
 
 
+CARE_TURN = {
+    "ja": "話してくれて、ありがとうございます。担当のコーチもあなたの言葉を読んでいます。"
+    "今、少しでも安心できることや、そばにいてほしい人はいますか？",
+    "en": "Thank you for telling me. Your coach has read your words too. "
+    "Is there anything, or anyone, that would help you feel a little safer right now?",
+}
+
+
 def _lang(facts: dict[str, Any]) -> str:
     return "en" if str(facts.get("locale", "ja")).startswith("en") else "ja"
 
@@ -77,6 +85,10 @@ def turn(facts: dict[str, Any]) -> dict[str, Any]:
     question = facts.get("next_question")
     name = facts["member_name"]
     last = quote_of(facts.get("last_reply") or "", 60 if lang == "en" else 30)
+    if facts.get("reply_was_risky"):
+        # a coach has read the member's last reply: no quote of it, no agenda, only care
+        text = CARE_TURN[lang]
+        return {"message": text, "intent": "reflection", "goal_reached": False}
     if facts["turn"] == 1:
         memory = facts.get("memory") or []
         if lang == "ja":

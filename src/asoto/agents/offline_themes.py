@@ -170,24 +170,6 @@ THEMES: dict[str, dict[str, object]] = {
     },
 }
 
-# For a log the risk check flagged: no advice about habits, only care and a way to get help.
-# A person reviews it before the member sees anything.
-CARE: dict[str, object] = {
-    "exemplars": [],
-    "ja": {
-        "insight": "つらい気持ちを言葉にして外に出せたことは、とても大切な一歩です。一人で抱え込まなくて大丈夫です。",
-        "question": "今、いちばん安心して話せる人は誰ですか？",
-        "next_action": "今日のうちに、信頼できる人かコーチに今の気持ちを一言伝えてみましょう。"
-        "すぐに危険を感じるときは、地域の相談窓口や119番に連絡してください。",
-    },
-    "en": {
-        "insight": "Putting such a hard feeling into words is an important step. You do not have to carry it alone.",
-        "question": "Who is the person you feel safest talking to right now?",
-        "next_action": "Today, tell someone you trust or your coach how you feel. If you feel in danger, "
-        "call your local emergency number.",
-    },
-}
-
 AFFIRM = {
     "ja": {
         "positive": [
@@ -198,7 +180,6 @@ AFFIRM = {
             "「{quote}」と正直に書き留められたのは、大切な一歩です。",
             "「{quote}」という気持ちから目をそらさずに振り返れていますね。",
         ],
-        "care": ["「{quote}」と書いてくれて、ありがとうございます。"],
         "neutral": [
             "「{quote}」と、今日の出来事を丁寧に振り返れていますね。",
             "「{quote}」という記録から、日々を見つめる姿勢が伝わってきます。",
@@ -213,7 +194,6 @@ AFFIRM = {
             'Writing down "{quote}" so honestly is an important step.',
             'You faced the feeling in "{quote}" instead of looking away.',
         ],
-        "care": ['Thank you for writing "{quote}".'],
         "neutral": [
             'You reflected carefully on your day: "{quote}".',
             '"{quote}" shows how you look closely at your days.',

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from asoto.agents.embeddings import Embedder
 from asoto.agents.llm import StructuredModel
 from asoto.config import Settings
-from asoto.tools.risk import RiskChecker
+from asoto.safety import RiskGate
 
 
 def utc_now() -> datetime:
@@ -30,7 +30,7 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     model: StructuredModel
     embedder: Embedder
-    risk: RiskChecker
+    risk: RiskGate
     settings: Settings
     approval_graph: Any = None  # the approval flow compiled as a subgraph (inherits the checkpointer)
     actor: str = "system"

@@ -101,5 +101,3 @@ class RiskClassifier:
 
     async def score(self, text: str) -> Verdict:
         return await asyncio.to_thread(self.score_sync, text)
-
-

@@ -44,7 +44,7 @@ class Item:
     group: str
     text: str
     label: str  # a category, or "none"
-    kind: str  # risky | hard_negative | everyday
+    kind: str  # risky | hard_negative | everyday | assistant (what an AI coach says)
     subtype: str
     lang: str  # ja | en | mixed
     variant: str  # "authored" or the augmentation that made it
@@ -77,7 +77,13 @@ def read_sources(folder: Path = SOURCES) -> list[Item]:
                 subtype = head[0]
                 lang = head[1] if len(head) > 1 else "mixed"
                 if label == "none":
-                    kind = "everyday" if "everyday" in subtype else "hard_negative"
+                    kind = (
+                        "everyday"
+                        if "everyday" in subtype
+                        else "assistant"
+                        if subtype.startswith("assistant")
+                        else "hard_negative"
+                    )
             else:
                 if not (label and kind and subtype):
                     raise ValueError(f"{path.name}: text before its headers: {line[:30]}")

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from asoto.safety.categories import CATEGORIES
 from asoto.safety.classifier import RiskClassifier, SentenceEncoder
-from asoto.safety.lexicon import floor_hits
+from asoto.safety.lexicon import advice_hits, floor_hits
 from asoto.tools.text import clip
 
 # A second category is named when the category model gives it at least this probability.
@@ -70,6 +70,20 @@ class RiskGate:
             score=round(verdict.probability, 4),
         )
 
-    async def check(self, title: str, content: str) -> RiskResult:
+    def check_ai_turn_sync(self, text: str) -> RiskResult:
+        """An AI coach's own words: the floor and the harmful-advice patterns, not the classifier.
+
+        The classifier learned what members write; on a coach's questions it raised false alarms
+        (5 of the offline coach's 24 agenda questions at the shipped threshold), which would hold
+        every session. With a real provider, the LLM assessment reads the AI's turns as well."""
+        reasons: set[str] = set()
+        evidence: list[str] = []
+        for source, hits in (("lexicon", floor_hits(text)), ("advice", advice_hits(text))):
+            for category, phrases in hits.items():
+                reasons.add(category)
+                evidence.extend(f"{source} {category}: {p}" for p in phrases[:3])
+        return RiskResult(level="review" if reasons else "none", reasons=ordered(reasons), evidence=evidence)
+
+    async def check(self, title: str, content: str, *, ai_turn: bool = False) -> RiskResult:
         text = f"{title}\n{content}".strip()
-        return await asyncio.to_thread(self.check_sync, text)
+        return await asyncio.to_thread(self.check_ai_turn_sync if ai_turn else self.check_sync, text)

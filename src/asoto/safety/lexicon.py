@@ -26,7 +26,6 @@ from types import MappingProxyType
 
 from asoto.safety.normalize import fold, to_hiragana
 
-
 # ``\b`` counts kana and kanji as word characters, so "odした" has no boundary after "od":
 # patterns use a Latin-only boundary instead.
 _LATIN_BOUNDARY = r"(?:(?<![a-z0-9])(?=[a-z0-9])|(?<=[a-z0-9])(?![a-z0-9]))"
@@ -289,6 +288,34 @@ FLOOR = _compile(
     }
 )
 
+# Harmful advice an AI coach must never deliver (read on the AI's own turns, beside FLOOR).
+ADVICE = _compile(
+    {
+        "suicidal": (
+            r"(消えて|終わりにして|死んで|いなくなって)[^。]{0,10}(しまいましょう|もいい|のも一つ|しまえば)",
+            r"(ending it|end it all|ending your life)[^.]{0,20}(choice|option|answer|okay)",
+        ),
+        "self_harm": (
+            r"(切る|切って|傷つけ|罰し)[^。]{0,10}(のも一つ|方法です|てみましょう|ましょう|てもいい)",
+            r"(cutting|hurting yourself)[^.]{0,20}(helps|cope|okay|fine)",
+        ),
+        "overdose": (
+            r"(薬|錠|睡眠薬|眠剤)[^。]{0,15}(多め|倍|まとめて|増や)[^。]{0,10}(飲|服用)",
+            r"(extra|more|double|a few more) (pills|meds|doses?)",
+        ),
+        "eating_disorder": (
+            r"(食事|夕食|朝食|昼食|ご飯|一食)[^。]{0,6}(抜い|減らし)[^。]{0,12}(ましょう|てみ|ください|ばいい|られます)",
+            r"(吐く|吐けば|吐いて|下剤)[^。]{0,12}(ましょう|痩せ|いい|られます)",
+            r"(skip (meals|dinner|breakfast|lunch)|purge)",
+        ),
+        "threat": (
+            r"(殴って|殴れば|仕返し|やり返)[^。]{0,12}(やれば|ましょう|みて|いい|すっきり)",
+            r"(hurt|hit|get back at) (him|her|them|people)",
+        ),
+        "abuse": (r"(あなたにも原因|あなたが悪い)", r"(try harder not to upset|your fault)"),
+    }
+)
+
 CUES = _compile(
     {
         "death": (r"死", r"\bdie\b", r"\bdead\b", r"\bdeath\b", r"\bd1e\b"),
@@ -397,7 +424,10 @@ CUES = _compile(
             r"(怒鳴|無視|悪口|陰口|人格|触られ|迫られ|脅|からかわれ|笑われ|外され|隠され|捨てられ|詰められ|責め|辞めろ|使えない|晒)",
             r"(yell|scream|ignor|mock|laugh(ed|s)? at|touch|threat|comments about|useless|humiliat)",
         ),
-        "persistence": (r"(しつこく|何度も|毎日|毎回|繰り返し|ずっと|続け)", r"(keeps|every|again and again|constantly)"),
+        "persistence": (
+            r"(しつこく|何度も|毎日|毎回|繰り返し|ずっと|続け)",
+            r"(keeps|every|again and again|constantly)",
+        ),
         "mental_slang": (r"(めんへら|病み|やみ|めんたる|鬱|うつ)", r"(mental health|depress|anxiety)"),
         "self_talk_distress": (r"(助けて|誰か|どうすれば|どうしたら)", r"(help me|what do i do|idk what to do)"),
         "topic_words": (
@@ -490,6 +520,11 @@ def _hits(patterns: Mapping[str, tuple[re.Pattern[str], ...]], folded: str) -> d
 def floor_hits(text: str) -> dict[str, list[str]]:
     """Categories whose unambiguous phrases occur, with the phrases found."""
     return _hits(FLOOR, fold(text))
+
+
+def advice_hits(text: str) -> dict[str, list[str]]:
+    """Categories of harmful advice in a text an AI wrote."""
+    return _hits(ADVICE, fold(text))
 
 
 GROUP_SCALE = {"floor": 2.0, "cue": 1.0, "frame": 2.0}

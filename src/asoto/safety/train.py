@@ -14,8 +14,8 @@ How it learns:
   encoder and the lexicon features decides risk; a second, over the dense features only,
   names the category;
 - the threshold is chosen on 5-fold group cross-validation of the training split, scored
-  the way the gate runs (lexicon floor OR classifier over the text and its sentences): the
-  lowest one (the most recall) whose out-of-fold false positives stay within ``FP_BUDGET``.
+  the way the gate runs (lexicon floor OR classifier over the text and its sentences), for
+  recall: the highest one whose out-of-fold recall reaches ``TARGET_RECALL``.
 
 Needs scikit-learn (the ``dev`` extra); serving does not.
 """
@@ -34,14 +34,14 @@ from typing import Any
 import numpy as np
 
 from asoto.safety import lexicon
-from asoto.safety.classifier import MODEL_PATH, windows
+from asoto.safety.classifier import MODEL_PATH
 from asoto.safety.dataset import DATASET_DIR, Item, load
 from asoto.safety.features import char_ngrams, encoder_text, lexicon_matrix, word_ngrams
 from asoto.safety.normalize import sentences
 
-# The threshold is the lowest (most recall) whose cross-validated false-positive rates stay inside
-# these budgets: the product's goals (3 % everyday; 15 % hard negatives, with a margin).
-FP_BUDGET = {"everyday": 0.03, "hard_negative": 0.12}
+# The threshold is chosen for recall ("when in doubt, hold"): the highest one whose cross-validated
+# recall (floor OR classifier) reaches this. False positives are reported, not optimised.
+TARGET_RECALL = 0.985
 C_BINARY = 8.0
 C_CATEGORY = 4.0
 ENCODER_WEIGHT = 1.0
@@ -147,7 +147,7 @@ def _scorer(fitted: dict[str, Any], encode: _Encoder) -> Any:
 
 
 def choose_threshold(items: list[Item], encode: _Encoder) -> tuple[float, dict[str, float]]:
-    """The lowest threshold whose out-of-fold false positives (floor OR classifier) fit the budget."""
+    """The highest threshold whose out-of-fold recall (floor OR classifier) reaches the target."""
     groups = sorted({i.group for i in items})
     fold_of = {g: n % FOLDS for n, g in enumerate(sorted(groups, key=lambda g: hashlib.sha256(g.encode()).digest()))}
     scores = np.zeros(len(items))
@@ -160,12 +160,12 @@ def choose_threshold(items: list[Item], encode: _Encoder) -> tuple[float, dict[s
     floor = np.array([bool(lexicon.floor_hits(i.text)) for i in items])
     risky = np.array([i.risky for i in items])
     kinds = np.array([i.kind for i in items])
-    threshold = 1.0
+    threshold = 0.0
     for candidate in sorted(set(np.round(scores[risky], DECIMALS)), reverse=True):
         held = floor | (scores >= candidate)
-        if any(held[kinds == kind].mean() > budget for kind, budget in FP_BUDGET.items()):
+        if held[risky].mean() >= TARGET_RECALL:
+            threshold = float(candidate)
             break
-        threshold = float(candidate)
     held = floor | (scores >= threshold)
     report = {
         "cv_recall": float(held[risky].mean()),
@@ -185,7 +185,7 @@ def train(dataset: Path = DATASET_DIR) -> bytes:
         "version": "risk-" + hashlib.sha256(train_bytes).hexdigest()[:12],
         "trained_on": {"file": "train.jsonl", "sha256": hashlib.sha256(train_bytes).hexdigest(), "items": len(items)},
         "threshold": threshold,
-        "fp_budget": FP_BUDGET,
+        "target_recall": TARGET_RECALL,
         "cross_validation": report,
         "encoder": "offline:use-multilingual-v3",
         "encoder_dim": 512,

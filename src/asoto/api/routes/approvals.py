@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from asoto.api.deps import CallerDep, ResourcesDep
 from asoto.api.schemas import DecisionBody
 from asoto.graphs.context import utc_now
-from asoto.services import approvals
+from asoto.services import approvals, views
 from asoto.services.runs import run_json
 from asoto.tools.approvals import public, trail
 
@@ -32,14 +32,14 @@ async def list_approvals(
             session, caller, status=status, kind=kind, member_id=member_id, limit=limit, cursor=cursor
         )
     now = utc_now()
-    return {"items": [approvals.listing_json(a, now) for a in page], "next_cursor": next_cursor}
+    return {"items": [views.approval(approvals.listing_json(a, now), caller) for a in page], "next_cursor": next_cursor}
 
 
 @router.get("/approvals/{approval_id}")
 async def get_approval(approval_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.sessions() as session:
         approval = await approvals.get_visible(session, caller, approval_id)
-        return {**public(approval), "audit": await trail(session, approval_id)}
+        return views.approval(public(approval), caller, await trail(session, approval_id))
 
 
 @router.post("/approvals/{approval_id}/decision")

@@ -18,7 +18,8 @@ from asoto.errors import InvalidInput
 from asoto.notify import NotificationHub
 from asoto.persistence.models import Run
 from asoto.resources import Resources
-from asoto.services import runs
+from asoto.services import runs, views
+from asoto.services.keys import Principal
 
 router = APIRouter(tags=["runs"])
 KEEPALIVE_S = 5.0
@@ -33,7 +34,9 @@ async def _create(res: Resources, caller: Any, thread_id: uuid.UUID, body: RunCr
         return await runs.create(res, session, caller, thread_id, body)
 
 
-async def _wait_body(res: Resources, hub: NotificationHub, run_id: uuid.UUID) -> AsyncIterator[bytes]:
+async def _wait_body(
+    res: Resources, hub: NotificationHub, run_id: uuid.UUID, caller: Principal
+) -> AsyncIterator[bytes]:
     """Newlines every few seconds keep proxies from closing a long wait; JSON ignores them."""
     task = asyncio.create_task(runs.wait(res, hub, run_id))
     try:
@@ -42,14 +45,15 @@ async def _wait_body(res: Resources, hub: NotificationHub, run_id: uuid.UUID) ->
             if done:
                 break
             yield b"\n"
-        yield json.dumps(runs.result(task.result()), ensure_ascii=False).encode("utf-8")
+        run = task.result()
+        yield json.dumps(views.outputs(run.graph_id, runs.result(run), caller), ensure_ascii=False).encode("utf-8")
     finally:
         task.cancel()
 
 
-def _waiting_response(res: Resources, hub: NotificationHub, run: Run) -> StreamingResponse:
+def _waiting_response(res: Resources, hub: NotificationHub, run: Run, caller: Principal) -> StreamingResponse:
     return StreamingResponse(
-        _wait_body(res, hub, run.run_id),
+        _wait_body(res, hub, run.run_id, caller),
         media_type="application/json",
         headers={"Location": f"{_location(run)}/join", "Content-Location": _location(run)},
     )
@@ -58,14 +62,14 @@ def _waiting_response(res: Resources, hub: NotificationHub, run: Run) -> Streami
 @router.post("/threads/{thread_id}/runs")
 async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, caller: CallerDep) -> JSONResponse:
     run = await _create(res, caller, thread_id, body)
-    return JSONResponse(runs.run_json(run), headers={"Content-Location": _location(run)})
+    return JSONResponse(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def create_and_wait(
     thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
 ) -> StreamingResponse:
-    return _waiting_response(res, hub, await _create(res, caller, thread_id, body))
+    return _waiting_response(res, hub, await _create(res, caller, thread_id, body), caller)
 
 
 @router.post("/threads/{thread_id}/runs/stream")
@@ -75,7 +79,7 @@ async def create_and_stream(
     modes = streaming.requested_modes(body.stream_mode)
     async with res.db.sessions.begin() as session:
         run = await runs.create(res, session, caller, thread_id, body, stream_modes=modes)
-    return _streaming_response(res, hub, run, after=0)
+    return _streaming_response(res, hub, run, caller, after=0)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")
@@ -90,12 +94,14 @@ async def join_stream(
     async with res.db.sessions() as session:
         run = await runs.get_visible(session, caller, thread_id, run_id)
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-    return _streaming_response(res, hub, run, after=after)
+    return _streaming_response(res, hub, run, caller, after=after)
 
 
-def _streaming_response(res: Resources, hub: NotificationHub, run: Run, *, after: int) -> StreamingResponse:
+def _streaming_response(
+    res: Resources, hub: NotificationHub, run: Run, caller: Principal, *, after: int
+) -> StreamingResponse:
     return StreamingResponse(
-        streaming.tail_run(res, hub, run, after=after),
+        streaming.tail_run(res, hub, run, caller, after=after),
         media_type="text/event-stream",
         headers={
             "Location": f"{_location(run)}/stream",
@@ -116,13 +122,13 @@ async def list_runs(
 ) -> list[dict[str, Any]]:
     async with res.db.sessions() as session:
         found = await runs.list_for_thread(session, caller, thread_id, limit=limit, offset=offset, status=status)
-    return [runs.run_json(r) for r in found]
+    return [views.run(runs.run_json(r), caller) for r in found]
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
 async def get(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.sessions() as session:
-        return runs.run_json(await runs.get_visible(session, caller, thread_id, run_id))
+        return views.run(runs.run_json(await runs.get_visible(session, caller, thread_id, run_id)), caller)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
@@ -131,7 +137,7 @@ async def join(
 ) -> StreamingResponse:
     async with res.db.sessions() as session:
         run = await runs.get_visible(session, caller, thread_id, run_id)
-    return _waiting_response(res, hub, run)
+    return _waiting_response(res, hub, run, caller)
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")

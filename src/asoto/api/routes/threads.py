@@ -9,27 +9,33 @@ from fastapi import APIRouter, Query, Response
 
 from asoto.api.deps import CallerDep, ResourcesDep
 from asoto.api.schemas import HistoryQuery, ThreadCreate, ThreadPatch, ThreadSearch
-from asoto.services import threads
+from asoto.persistence.models import Thread
+from asoto.services import threads, views
+from asoto.services.keys import Principal
 
 router = APIRouter(tags=["threads"])
+
+
+def _shown(thread: Thread, caller: Principal) -> dict[str, Any]:
+    return views.thread(thread.graph_id, threads.thread_json(thread), caller)
 
 
 @router.post("/threads")
 async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.sessions.begin() as session:
-        return threads.thread_json(await threads.create(session, caller, body))
+        return _shown(await threads.create(session, caller, body), caller)
 
 
 @router.post("/threads/search")
 async def search(body: ThreadSearch, res: ResourcesDep, caller: CallerDep) -> list[dict[str, Any]]:
     async with res.db.sessions() as session:
-        return [threads.thread_json(t) for t in await threads.search(session, caller, body)]
+        return [_shown(t, caller) for t in await threads.search(session, caller, body)]
 
 
 @router.get("/threads/{thread_id}")
 async def get(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.sessions() as session:
-        return threads.thread_json(await threads.get_visible(session, caller, thread_id))
+        return _shown(await threads.get_visible(session, caller, thread_id), caller)
 
 
 @router.patch("/threads/{thread_id}")
@@ -38,7 +44,7 @@ async def patch(thread_id: uuid.UUID, body: ThreadPatch, res: ResourcesDep, call
         thread = await threads.get_visible(session, caller, thread_id, lock=True)
         thread.metadata_ = {**thread.metadata_, **body.metadata, "owner": thread.metadata_.get("owner")}
         await session.flush()
-        return threads.thread_json(thread)
+        return _shown(thread, caller)
 
 
 @router.delete("/threads/{thread_id}", status_code=204)
@@ -52,7 +58,7 @@ async def delete(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> 
 async def state(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.sessions() as session:
         thread = await threads.get_visible(session, caller, thread_id)
-    return await threads.state(res, thread)
+    return views.snapshot(thread.graph_id, await threads.state(res, thread), caller)
 
 
 @router.get("/threads/{thread_id}/graph")
@@ -67,7 +73,7 @@ async def position(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -
 async def state_at(thread_id: uuid.UUID, checkpoint_id: str, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.sessions() as session:
         thread = await threads.get_visible(session, caller, thread_id)
-    return await threads.state(res, thread, checkpoint_id)
+    return views.snapshot(thread.graph_id, await threads.state(res, thread, checkpoint_id), caller)
 
 
 @router.post("/threads/{thread_id}/history")
@@ -77,7 +83,8 @@ async def history(
     async with res.db.sessions() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     before = body.before.get("checkpoint_id") if isinstance(body.before, dict) else body.before
-    return await threads.history(res, thread, limit=body.limit, before=before, metadata=body.metadata)
+    found = await threads.history(res, thread, limit=body.limit, before=before, metadata=body.metadata)
+    return [views.snapshot(thread.graph_id, snap, caller) for snap in found]
 
 
 @router.get("/threads/{thread_id}/history")

@@ -52,6 +52,13 @@ class MatchIntroductionEdit(BaseModel):
     matches: list[IntroductionChoice] = Field(max_length=50)
 
 
+class CoachTurnEdit(BaseModel):
+    """What the coach says instead of a held AI turn."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(min_length=1, max_length=4000)
+
+
 class CoachingStepsEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     steps: list[StepProposal] = Field(min_length=0, max_length=5)
@@ -73,6 +80,7 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
         for k in (
             Kind("log_feedback", LogFeedbackEdit, deadline=timedelta(hours=24), on_expiry="escalate"),
             Kind("coaching_risk", FreeformEdit, deadline=timedelta(hours=2), on_expiry="escalate"),
+            Kind("coaching_turn", CoachTurnEdit, deadline=timedelta(hours=2), on_expiry="escalate"),
             Kind(
                 "coaching_steps",
                 CoachingStepsEdit,

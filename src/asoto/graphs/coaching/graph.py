@@ -1,7 +1,9 @@
 """Wiring of the coaching flow (assistant ``coaching``); one thread is one session.
 
-load_context → recall_memory → coach → await_reply (interrupt) → check_reply → coach …
-  a risky reply → risk_review (approval subgraph, a coach decides) → coach | summarize
+load_context → recall_memory → coach (a draft) → check_turn → deliver → await_reply (interrupt)
+  → check_reply → coach …
+  a risky AI turn → turn_review (a coach decides) → deliver | summarize
+  a risky reply → risk_review (approval subgraph, a coach decides) → coach | await_reply | summarize
   goal reached, turn limit, or the member ends → summarize → propose_steps (the member decides)
   → save
 """
@@ -18,7 +20,11 @@ from asoto.graphs.context import Context
 from asoto.graphs.retry import DB_RETRY
 
 
-def after_coach(state: CoachingState) -> Literal["summarize", "await_reply"]:
+def after_check_turn(state: CoachingState) -> Literal["turn_review", "deliver"]:
+    return "turn_review" if state["turn_risk"]["level"] == "review" else "deliver"
+
+
+def after_deliver(state: CoachingState) -> Literal["summarize", "await_reply"]:
     return "summarize" if state.get("ended_by") else "await_reply"
 
 
@@ -41,6 +47,9 @@ builder = StateGraph(CoachingState, context_schema=Context, input_schema=Coachin
 builder.add_node("load_context", nodes.load_context, retry_policy=DB_RETRY)  # type: ignore[call-overload,arg-type]
 builder.add_node("recall_memory", nodes.recall_memory, retry_policy=DB_RETRY)
 builder.add_node("coach", nodes.coach)
+builder.add_node("check_turn", nodes.check_turn)
+builder.add_node("turn_review", nodes.turn_review)  # type: ignore[call-overload,arg-type]
+builder.add_node("deliver", nodes.deliver)
 builder.add_node("await_reply", nodes.await_reply)
 builder.add_node("check_reply", nodes.check_reply)
 builder.add_node("risk_review", nodes.risk_review)  # type: ignore[call-overload,arg-type]
@@ -50,7 +59,10 @@ builder.add_node("save", nodes.save, retry_policy=DB_RETRY)  # type: ignore[call
 builder.add_edge(START, "load_context")
 builder.add_edge("load_context", "recall_memory")
 builder.add_edge("recall_memory", "coach")
-builder.add_conditional_edges("coach", after_coach)
+builder.add_edge("coach", "check_turn")
+builder.add_conditional_edges("check_turn", after_check_turn)
+builder.add_edge("turn_review", "deliver")
+builder.add_conditional_edges("deliver", after_deliver)
 builder.add_conditional_edges("await_reply", after_reply)
 builder.add_conditional_edges("check_reply", after_check)
 builder.add_conditional_edges("risk_review", after_review)

@@ -1,8 +1,10 @@
 """Nodes of the coaching flow.
 
-load_context → recall_memory → coach ⇄ (await_reply → check_reply [→ risk_review]) → summarize
-→ propose_steps (approval subgraph, the member decides) → save. Every write happens once:
-ids derive from the session (= the thread), inserts are ON CONFLICT DO NOTHING.
+load_context → recall_memory → coach (draft) → check_turn [→ turn_review] → deliver ⇄
+(await_reply → check_reply [→ risk_review]) → summarize → propose_steps (approval subgraph, the
+member decides) → save. The AI's turn is a draft until the gate has read it: only ``deliver``
+puts it in the conversation the member sees. Every write happens once: ids derive from the
+session (= the thread), inserts are ON CONFLICT DO NOTHING.
 """
 
 from __future__ import annotations
@@ -93,16 +95,73 @@ def _facts(state: CoachingState, runtime: Runtime[Context], **extra: Any) -> dic
 
 
 async def coach(state: CoachingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Draft the next turn; nothing is shown to the member until ``check_turn`` has read it."""
     turn = state.get("turns", 0) + 1
     agenda = state["plan"]["agenda"]
-    facts = _facts(state, runtime, turn=turn, next_question=agenda[turn - 1] if turn - 1 < len(agenda) else None)
+    facts = _facts(
+        state,
+        runtime,
+        turn=turn,
+        next_question=agenda[turn - 1] if turn - 1 < len(agenda) else None,
+        reply_was_risky=(state.get("risk") or {}).get("level") == "review",
+    )
     result = await coach_agent.coach_turn(runtime.context.model, facts, state.get("messages", []))
     reached = result.goal_reached or result.intent == "summary"
     ended_by = (
         "goal_reached" if reached else ("turn_limit" if turn >= runtime.context.settings.coaching_max_turns else "")
     )
-    message = AIMessage(result.message, name="coach", id=f"coach-{turn}", additional_kwargs={"intent": result.intent})
-    return {"messages": [message], "turns": turn, "goal_reached": reached, "ended_by": ended_by}
+    draft = {"message": result.message, "intent": result.intent, "by": "coach"}
+    return {"turn_draft": draft, "turns": turn, "goal_reached": reached, "ended_by": ended_by}
+
+
+async def check_turn(state: CoachingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The AI's own words go through the same gate as the member's (harmful advice is held)."""
+    ctx = runtime.context
+    risk = await risk_assessor.combined_risk(
+        ctx.risk,
+        ctx.model,
+        locale=state["locale"],
+        title="",
+        content=state["turn_draft"]["message"],
+        subject="coach_turn",
+    )
+    return {"turn_risk": risk}
+
+
+async def turn_review(state: CoachingState, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
+    """A coach reads a held AI turn before the member does (approval kind coaching_turn)."""
+    result = await runtime.context.approval_graph.ainvoke(
+        {
+            "kind": "coaching_turn",
+            "subject": {"member_id": state["member_id"]},
+            "proposal": {"message": state["turn_draft"]["message"]},
+            "requested_by": runtime.context.actor,
+            "reasons": state["turn_risk"]["reasons"],
+            "approval_key": f"coaching_turn:{state['session_id']}:{state['turns']}",
+        },
+        config,
+        context=runtime.context,
+    )
+    if result["decision"] == "reject":
+        return {"review": dict(result), "turn_draft": None, "ended_by": "coach"}
+    if result["decision"] == "edit":
+        message = str((result.get("payload") or {})["message"])
+        return {"review": dict(result), "turn_draft": {"message": message, "intent": "question", "by": "human_coach"}}
+    return {"review": dict(result)}
+
+
+async def deliver(state: CoachingState) -> dict[str, Any]:
+    """Put the checked (or reviewed) turn into the conversation: from here the member sees it."""
+    draft = state.get("turn_draft")
+    if not draft:
+        return {}
+    message = AIMessage(
+        draft["message"],
+        name=draft.get("by") or "coach",
+        id=f"coach-{state['turns']}",
+        additional_kwargs={"intent": draft.get("intent", "question")},
+    )
+    return {"messages": [message], "turn_draft": None}
 
 
 async def await_reply(state: CoachingState) -> dict[str, Any]:
@@ -124,7 +183,7 @@ async def await_reply(state: CoachingState) -> dict[str, Any]:
 async def check_reply(state: CoachingState, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
     risk = await risk_assessor.combined_risk(
-        ctx.risk, ctx.model, locale=state["locale"], title="", content=state["last_reply"]
+        ctx.risk, ctx.model, locale=state["locale"], title="", content=state["last_reply"], subject="reply"
     )
     return {"risk": risk}
 

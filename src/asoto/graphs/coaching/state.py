@@ -51,6 +51,8 @@ class CoachingState(CoachingInput, CoachingOutput, total=False):
     replies: list[str]
     last_reply: str
     risk: dict[str, Any]
+    turn_draft: dict[str, Any] | None
+    turn_risk: dict[str, Any]
     proposal: dict[str, Any]
     review: dict[str, Any]
 

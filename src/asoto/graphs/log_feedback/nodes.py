@@ -116,7 +116,7 @@ async def risk_check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
     risk = await risk_assessor.combined_risk(
         ctx.risk, ctx.model, locale=state["locale"], title=state["log"]["title"], content=state["log"]["content"]
-    )
+    )  # fails closed: a check that cannot run holds the log (risk_check_unavailable)
     return {"risk": risk}
 
 
@@ -131,7 +131,7 @@ async def hold(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             model=None,
             now=runtime.context.clock(),
         )
-    return {}
+    return {"status": "pending_review"}
 
 
 async def review(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
