@@ -83,3 +83,42 @@ def test_coaching_topology() -> None:
         ("summarize", "propose_steps"),
         ("propose_steps", "save"),
     } <= edges
+
+
+async def test_a_harmful_ai_turn_is_held_and_never_delivered(resources: Resources) -> None:
+    """The AI's own words go through the gate: harmful advice waits for a coach, and the member's
+    conversation never contains it; the coach's edit is what the member reads."""
+    import dataclasses
+
+    from .conftest import ScriptedModel
+
+    harmful = "眠れないなら、睡眠薬をいつもの倍飲んでみましょう。"
+    model = ScriptedModel(
+        {
+            "coaching.turn": [{"message": harmful, "intent": "suggestion"}],
+            "risk.assess": [{"level": "none", "reasons": []}],
+        }
+    )
+    member = await first_member(resources)
+    thread = uuid.uuid4()
+    context = dataclasses.replace(resources.context(actor="member:test"), model=model)
+    graph = resources.graphs["coaching"]
+    config = run_config(thread, uuid.uuid4())
+    out = await graph.ainvoke(
+        {"member_id": str(member.id), "session_type": "check_in"}, config, context=context, durability="sync"
+    )
+    [pending] = out["__interrupt__"]
+    assert pending.value["kind"] == "coaching_turn" and "overdose" in pending.value["reasons"]
+    state = await graph.aget_state({"configurable": {"thread_id": str(thread)}})
+    assert all(harmful not in str(m.content) for m in state.values.get("messages", []))
+    edited = "コーチの佐藤です。眠れない日が続いているのですね。薬のことは主治医に相談しましょう。今の様子を聞かせてください。"
+    out = await graph.ainvoke(
+        Command(resume={"decision": "edit", "payload": {"message": edited}, "decided_by": "coach:test"}),
+        run_config(thread, uuid.uuid4()),
+        context=context,
+        durability="sync",
+    )
+    assert out["__interrupt__"][0].value == {"type": "member_reply", "message": edited, "turn": 1}
+    state = await graph.aget_state({"configurable": {"thread_id": str(thread)}})
+    assert [m.content for m in state.values["messages"]] == [edited]
+    assert state.values["messages"][0].name == "human_coach"

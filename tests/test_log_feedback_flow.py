@@ -240,3 +240,46 @@ async def test_an_english_member_gets_english_feedback(resources: Resources) -> 
     from asoto.tools.text import language_of
 
     assert all(language_of(part) == "en" for part in out["feedback"].values())
+
+
+async def test_every_category_of_the_frozen_split_is_held_by_the_flow_as_by_the_gate(resources: Resources) -> None:
+    """A sample of each category's test texts through the real flow: whatever the gate holds, the
+    flow holds (never published, a person decides); the sample is held at the gate's recall."""
+    from asoto.safety.categories import CATEGORIES
+    from asoto.safety.dataset import load
+
+    member = await first_member(resources)
+    test_split = [i for i in load("test") if i.risky]
+    held = total = 0
+    for category in CATEGORIES:
+        sample = [i for i in test_split if i.label == category][:3]
+        for item in sample:
+            expected = resources.risk.check_sync(f"リスク確認\n{item.text}").level == "review"
+            out = await _run(
+                resources, {"member_id": str(member.id), "log": {"title": "リスク確認", "content": item.text}}, uuid.uuid4()
+            )
+            flow_held = "__interrupt__" in out
+            assert flow_held == expected, item.text
+            if flow_held:
+                assert out["status"] == "pending_review" and out["__interrupt__"][0].value["kind"] == "log_feedback"
+            held += flow_held
+            total += 1
+    assert held / total >= 0.9
+
+
+async def test_a_failing_risk_model_holds_the_log(resources: Resources) -> None:
+    class Failing(ScriptedModel):
+        async def generate(self, task: str, schema: Any, messages: Any, facts: Any) -> Any:
+            if task == "risk.assess":
+                raise TimeoutError("provider timed out")
+            return await super().generate(task, schema, messages, facts)
+
+    member = await first_member(resources)
+    out = await _run(
+        resources,
+        {"member_id": str(member.id), "log": ORDINARY_LOG},
+        uuid.uuid4(),
+        model=Failing({"log_feedback.draft": [GOOD_DRAFT]}),
+    )
+    assert out["status"] == "pending_review" and "risk_check_unavailable" in out["risk"]["reasons"]
+    assert "__interrupt__" in out

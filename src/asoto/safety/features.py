@@ -13,6 +13,7 @@ JSON file (no pickle to trust) and scikit-learn out of the serving process.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections import Counter
@@ -64,7 +65,7 @@ def words(text: str) -> list[str]:
 
 def word_ngrams(text: str) -> list[str]:
     forms = words(text)
-    return forms + [f"{a}_{b}" for a, b in zip(forms, forms[1:], strict=False)]
+    return forms + [f"{a}_{b}" for a, b in itertools.pairwise(forms)]
 
 
 ANALYZERS: Mapping[str, Callable[[str], list[str]]] = {"char": char_ngrams, "word": word_ngrams}

@@ -8,6 +8,7 @@ that runs beside it with a real provider lives in ``agents.risk_assessor``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,8 +32,8 @@ class RiskResult:
         return {"level": self.level, "reasons": self.reasons, "evidence": self.evidence, "score": self.score}
 
 
-def ordered(reasons: set[str]) -> list[str]:
-    rank = {c: i for i, c in enumerate(CATEGORIES)}
+def ordered(reasons: Iterable[str]) -> list[str]:
+    rank: dict[str, int] = {c: i for i, c in enumerate(CATEGORIES)}
     return sorted(reasons, key=lambda r: (rank.get(r, len(rank)), r))
 
 

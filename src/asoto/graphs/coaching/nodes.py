@@ -114,6 +114,13 @@ async def coach(state: CoachingState, runtime: Runtime[Context]) -> dict[str, An
     return {"turn_draft": draft, "turns": turn, "goal_reached": reached, "ended_by": ended_by}
 
 
+def _draft(state: CoachingState) -> dict[str, Any]:
+    draft = state.get("turn_draft")
+    if not draft:
+        raise ValueError("no coach turn is drafted")
+    return draft
+
+
 async def check_turn(state: CoachingState, runtime: Runtime[Context]) -> dict[str, Any]:
     """The AI's own words go through the same gate as the member's (harmful advice is held)."""
     ctx = runtime.context
@@ -122,7 +129,7 @@ async def check_turn(state: CoachingState, runtime: Runtime[Context]) -> dict[st
         ctx.model,
         locale=state["locale"],
         title="",
-        content=state["turn_draft"]["message"],
+        content=_draft(state)["message"],
         subject="coach_turn",
     )
     return {"turn_risk": risk}
@@ -134,7 +141,7 @@ async def turn_review(state: CoachingState, config: RunnableConfig, runtime: Run
         {
             "kind": "coaching_turn",
             "subject": {"member_id": state["member_id"]},
-            "proposal": {"message": state["turn_draft"]["message"]},
+            "proposal": {"message": _draft(state)["message"]},
             "requested_by": runtime.context.actor,
             "reasons": state["turn_risk"]["reasons"],
             "approval_key": f"coaching_turn:{state['session_id']}:{state['turns']}",
