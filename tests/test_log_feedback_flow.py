@@ -256,7 +256,9 @@ async def test_every_category_of_the_frozen_split_is_held_by_the_flow_as_by_the_
         for item in sample:
             expected = resources.risk.check_sync(f"リスク確認\n{item.text}").level == "review"
             out = await _run(
-                resources, {"member_id": str(member.id), "log": {"title": "リスク確認", "content": item.text}}, uuid.uuid4()
+                resources,
+                {"member_id": str(member.id), "log": {"title": "リスク確認", "content": item.text}},
+                uuid.uuid4(),
             )
             flow_held = "__interrupt__" in out
             assert flow_held == expected, item.text

@@ -98,7 +98,9 @@ async def test_a_held_draft_is_seen_by_its_deciders_only(api: Api, resources: Re
     )
     assert decided.status_code == 200
     run = decided.json()["run"]
-    final = (await api.client.get(f"/threads/{thread_id}/runs/{run['run_id']}/join", headers=api.as_key(member_key))).json()
+    final = (
+        await api.client.get(f"/threads/{thread_id}/runs/{run['run_id']}/join", headers=api.as_key(member_key))
+    ).json()
     assert final["status"] == "published" and final["feedback"]["insight"] == draft["insight"]
 
 

@@ -21,10 +21,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 members_app = typer.Typer(help="Community members.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 graph_app = typer.Typer(help="Pictures of the flows.", no_args_is_help=True)
+eval_app = typer.Typer(help="Offline evaluation of the flows.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
 app.add_typer(graph_app, name="graph")
+app.add_typer(eval_app, name="eval")
 err = Console(stderr=True)
 
 
@@ -236,3 +238,125 @@ def graph_show(
 
 if __name__ == "__main__":
     app()
+
+
+@eval_app.command("run")
+def eval_run(
+    flow: Annotated[str, typer.Argument(help="log_feedback, coaching, approval, matching, risk, or all")],
+    suite: Annotated[str, typer.Option(help="full | ci (a small sample of every flow)")] = "full",
+    dataset: Annotated[str | None, typer.Option(help="a JSONL file of cases instead of the packaged one")] = None,
+    model: Annotated[str | None, typer.Option(help="the model under test (ASOTO_LLM syntax)")] = None,
+    judge: Annotated[str | None, typer.Option(help="an LLM judge, e.g. openai:gpt-4.1-mini")] = None,
+    repeat: Annotated[int, typer.Option(min=1, max=20)] = 1,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, max=64)] = 4,
+    cache: Annotated[str, typer.Option(help="readwrite | readonly | off")] = "readwrite",
+    out: Annotated[str | None, typer.Option(help="where to store the run (default ASOTO_HOME/evals/runs/<id>)")] = None,
+    baseline: Annotated[str | None, typer.Option(help="a run id, path or 'latest' to compare with")] = None,
+) -> None:
+    """Run a flow's cases on an isolated database; exit 0 pass, 1 below a threshold, 2 regression,
+    3 infrastructure errors, 4 bad configuration or dataset."""
+    from pathlib import Path
+
+    from asoto.evals import report, service
+    from asoto.evals.cases import FLOWS, DatasetError, load_cases
+    from asoto.evals.runner import EvalConfig
+
+    flows = list(FLOWS) if flow == "all" else [flow]
+    if cache not in ("readwrite", "readonly", "off"):
+        err.print(f"[red]error[/red] (invalid_cache): --cache must be readwrite, readonly or off, not {cache!r}")
+        raise typer.Exit(4)
+    try:
+        for name in flows:  # every dataset is checked before anything runs
+            load_cases(name, suite=suite, dataset=Path(dataset) if dataset and len(flows) == 1 else None)
+        settings = Settings()
+        from asoto.logs import configure_logging
+
+        configure_logging(settings.model_copy(update={"log_level": "WARNING"}))  # the runs' own lines stay quiet
+    except (DatasetError, ValueError) as exc:
+        err.print(f"[red]error[/red] (bad_config): {exc}")
+        raise typer.Exit(4) from exc
+    config = EvalConfig(
+        flows=flows,
+        suite=suite,
+        dataset=Path(dataset) if dataset else None,
+        model=model,
+        judge=judge,
+        repeat=repeat,
+        jobs=jobs,
+        cache=cache,  # type: ignore[arg-type]
+    )
+    meta, code = _run(service.run(settings, config, out=Path(out) if out else None, baseline=baseline, console=err))
+    report.show(Console(), meta)
+    Console().print(f"stored: {out or settings.home / 'evals' / 'runs' / meta['run_id']}")
+    raise typer.Exit(code)
+
+
+@eval_app.command("list")
+def eval_list() -> None:
+    """Stored eval runs, newest first."""
+    from rich.table import Table
+
+    from asoto.evals import store
+
+    table = Table()
+    for column in ("run", "flows", "suite", "model", "exit"):
+        table.add_column(column)
+    for run in store.list_runs(_settings().home):
+        table.add_row(
+            str(run["run_id"]),
+            ",".join(run["flows"] or []),
+            str(run["suite"]),
+            str(run["model"]),
+            str(run["exit_code"]),
+        )
+    Console().print(table)
+
+
+def _load_run(ref: str) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
+    from asoto.evals import store
+
+    try:
+        folder = store.resolve(_settings().home, ref)
+    except store.RunNotFound as exc:
+        err.print(f"[red]error[/red] (run_not_found): {exc}")
+        raise typer.Exit(4) from exc
+    meta, rows = store.load(folder)
+    return meta, rows, folder
+
+
+@eval_app.command("show")
+def eval_show(run: Annotated[str, typer.Argument(help="a run id, path or 'latest'")]) -> None:
+    """The run's figures per flow, with thresholds."""
+    from asoto.evals import report
+
+    meta, _, _ = _load_run(run)
+    report.show(Console(), meta)
+
+
+@eval_app.command("compare")
+def eval_compare(run_a: str, run_b: str) -> None:
+    """Per-metric deltas (paired randomisation test) and the cases that changed most."""
+    from asoto.evals import report
+    from asoto.evals.summary import EXIT_REGRESSION, compare
+
+    _, rows_a, _ = _load_run(run_a)
+    _, rows_b, _ = _load_run(run_b)
+    comparison = compare(rows_a, rows_b)
+    report.show_compare(Console(), run_a, run_b, comparison)
+    raise typer.Exit(EXIT_REGRESSION if comparison["regressions"] else 0)
+
+
+@eval_app.command("report")
+def eval_report(
+    run: Annotated[str, typer.Argument(help="a run id, path or 'latest'")],
+    output: Annotated[str | None, typer.Option("-o", "--output")] = None,
+) -> None:
+    """Write the run's self-contained HTML report (no CDN, opens offline)."""
+    from pathlib import Path
+
+    from asoto.evals import report
+
+    meta, rows, folder = _load_run(run)
+    path = Path(output) if output else folder / "report.html"
+    path.write_text(report.render_html(meta, rows), encoding="utf-8")
+    Console().print(str(path))
