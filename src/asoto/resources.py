@@ -8,9 +8,10 @@ checkpointer pool and saver, the models and the compiled graphs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -23,7 +24,7 @@ from asoto.agents.llm import StructuredModel, make_model
 from asoto.config import Settings
 from asoto.errors import AsotoError
 from asoto.graphs import approval
-from asoto.graphs.context import Context
+from asoto.graphs.context import Context, utc_now
 from asoto.graphs.registry import FLOWS
 from asoto.persistence import embedded, migrate
 from asoto.persistence.checkpointer import make_saver
@@ -49,6 +50,7 @@ class Resources:
     risk: RiskGate
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
     approval_subgraph: Any = None
+    clock: Callable[[], datetime] = utc_now  # evals pin it, so prompts and scores do not drift
 
     def context(self, actor: str = "system") -> Context:
         return Context(
@@ -59,6 +61,7 @@ class Resources:
             settings=self.settings,
             approval_graph=self.approval_subgraph,
             actor=actor,
+            clock=self.clock,
         )
 
 

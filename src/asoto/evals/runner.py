@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,20 @@ def member_principal(index: int) -> Principal:
 
 
 JA_MEMBER, EN_MEMBER = 0, 19  # seed: index % 20 == 19 are English speakers
+JA_MEMBERS = [i for i in range(MEMBERS) if i % 20 != 19]
+EN_MEMBERS = [i for i in range(MEMBERS) if i % 20 == 19]
+# The community is seeded at this instant and every eval run's clock reads a day later, so the
+# prompts (which carry the date and the member's 30-day scores) are the same on every run: the
+# answer cache replays them on any day.
+SEEDED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+EVAL_NOW = SEEDED_AT + timedelta(days=1)
+
+
+def member_for(case: dict[str, Any], locale: str) -> int:
+    """Each case its own member (by its position in the run), so cases never see each other's
+    logs or sessions however they interleave."""
+    pool = EN_MEMBERS if locale.startswith("en") else JA_MEMBERS
+    return pool[int(case.get("_position", 0)) % len(pool)]
 
 
 @dataclass
@@ -120,7 +134,7 @@ def _template_name() -> str:
 
     versions = Path(migrate.__file__).parent / "migrations" / "versions"
     sources = [*sorted(versions.glob("*.py")), Path(asoto.seed.__file__)]
-    digest = hashlib.sha256(f"{SEED}:{MEMBERS}".encode())
+    digest = hashlib.sha256(f"{SEED}:{MEMBERS}:{SEEDED_AT.isoformat()}".encode())
     for path in sources:
         digest.update(path.read_bytes())
     return f"asoto_eval_tpl_{digest.hexdigest()[:10]}"
@@ -146,7 +160,7 @@ async def _ensure_template(settings: Settings, server_uri: str, embedder: Offlin
                     open_resources(settings, uri=uri, embedder=embedder, migrate_first=False) as res,
                     res.db.sessions.begin() as session,
                 ):
-                    await seed_community(session, embedder, seed=SEED, members=MEMBERS)
+                    await seed_community(session, embedder, seed=SEED, members=MEMBERS, now=SEEDED_AT)
                 await conn.execute(f'alter database "{building}" rename to "{name}"')
         finally:
             await conn.execute("select pg_advisory_unlock(hashtext('asoto_eval_template'))")
@@ -219,7 +233,7 @@ def _interrupt(output: dict[str, Any]) -> dict[str, Any] | None:
 async def run_log_feedback(
     engine: Engine, case: dict[str, Any], thread: uuid.UUID
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    index = EN_MEMBER if str(case["locale"]).startswith("en") else JA_MEMBER
+    index = member_for(case, str(case["locale"]))
     output = await engine.start(
         SERVICE, thread, "log_feedback", input={"member_id": str(member_id(index)), "log": case["log"]}
     )
@@ -227,8 +241,9 @@ async def run_log_feedback(
 
 
 async def run_risk(engine: Engine, case: dict[str, Any], thread: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
-    index = EN_MEMBER if case["lang"] == "en" else JA_MEMBER
-    log = {"title": "今日の振り返り" if index == JA_MEMBER else "Today", "content": case["text"]}
+    english = case["lang"] == "en"
+    index = member_for(case, "en" if english else "ja")
+    log = {"title": "Today" if english else "今日の振り返り", "content": case["text"]}
     output = await engine.start(SERVICE, thread, "log_feedback", input={"member_id": str(member_id(index)), "log": log})
     return output, {}
 
@@ -236,7 +251,7 @@ async def run_risk(engine: Engine, case: dict[str, Any], thread: uuid.UUID) -> t
 async def run_coaching(
     engine: Engine, case: dict[str, Any], thread: uuid.UUID
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    index = EN_MEMBER if str(case["locale"]).startswith("en") else JA_MEMBER
+    index = member_for(case, str(case["locale"]))
     member = member_principal(index)
     payload: dict[str, Any] = {"member_id": str(member_id(index)), "session_type": case["session_type"]}
     if case.get("topic"):
@@ -460,7 +475,12 @@ async def execute(
 ) -> tuple[list[CaseRun], dict[str, Any]]:
     """Run every case of the configured flows (× repeats); returns the case runs and counters."""
     cases = {
-        flow: load_cases(flow, suite=config.suite, dataset=config.dataset if len(config.flows) == 1 else None)
+        flow: [
+            {**case, "_position": n}
+            for n, case in enumerate(
+                load_cases(flow, suite=config.suite, dataset=config.dataset if len(config.flows) == 1 else None)
+            )
+        ]
         for flow in config.flows
     }
     model_settings = settings.model_copy(update={"llm": config.model}) if config.model else settings
@@ -495,6 +515,7 @@ async def execute(
             update={"log_level": "ERROR", "worker_concurrency": max(4, config.jobs * 2), "worker_poll_s": 0.2}
         )
         async with open_resources(run_settings, uri=uri, embedder=embedder, model=model, migrate_first=False) as res:
+            res.clock = lambda: EVAL_NOW
             await embedder.embed(["準備"])
             hub = NotificationHub(res.uri)
             await hub.start()

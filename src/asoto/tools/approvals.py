@@ -77,7 +77,6 @@ async def record(
     verdict: str,
     deadline: timedelta,
     actor: str,
-    now: datetime,
 ) -> Approval:
     """Create the approval once (the calling node may be replayed); decided at once if a policy did."""
     auto = verdict in ("approve", "reject")
@@ -97,8 +96,9 @@ async def record(
             policy=policy,
             decision=decision,
             decided_by=f"policy:{policy}" if auto else None,
-            decided_at=now if auto else None,
-            deadline=None if auto else now + deadline,
+            # the database's clock, the one the expiry sweep compares deadlines with
+            decided_at=func.now() if auto else None,
+            deadline=None if auto else func.now() + deadline,
         )
         .on_conflict_do_nothing(index_elements=[Approval.id])
         .returning(Approval.id)

@@ -49,7 +49,6 @@ async def record(state: ApprovalState, config: RunnableConfig, runtime: Runtime[
             verdict=state["verdict"],
             deadline=kind.deadline,
             actor=runtime.context.actor,
-            now=runtime.context.clock(),
         )
     if approval.status != "pending":
         return {"resume": {"decision": approval.decision, "decided_by": approval.decided_by}}
