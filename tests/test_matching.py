@@ -267,3 +267,28 @@ async def test_ranking_quality_on_the_seeded_community(resources: Resources) -> 
     mean = sum(values) / len(values)
     print(f"nDCG@10 (same interest cluster) over {len(values)} members: {mean:.3f}")
     assert mean >= 0.8
+
+
+async def test_lists_are_in_the_order_of_the_score_they_show_in_the_members_language(resources: Resources) -> None:
+    """The displayed score is the MMR-adjusted one (relevance and the diversity penalty beside it),
+    so every list reads top-down; an English member reads interests and explanations in English."""
+    graph = resources.graphs["matching"]
+    for locale, offset in (("ja", 0), ("ja", 3), ("en", 0), ("en", 1)):
+        member = await first_member(resources, locale=locale, offset=offset)
+        for target in ("members", "projects"):
+            out = await graph.ainvoke(
+                {"member_id": str(member.id), "target": target, "k": 5},
+                run_config(uuid.uuid4(), uuid.uuid4()),
+                context=resources.context(),
+                durability="sync",
+            )
+            scores = [m["score"] for m in out["matches"]]
+            assert scores == sorted(scores, reverse=True), scores
+            for m in out["matches"]:
+                assert m["score"] == pytest.approx(m["relevance"] - m["diversity_penalty"], abs=1e-5)
+                if locale == "en":
+                    from asoto.tools.text import japanese_ratio
+
+                    # names stay as people write them; everything else is English
+                    assert japanese_ratio(m["explanation"].replace(m["name"], "")) == 0, m["explanation"]
+                    assert all(japanese_ratio(i) == 0 for i in m.get("interests", [])), m["interests"]

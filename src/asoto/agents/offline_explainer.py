@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from asoto.tools.interests import display_all
+
 LABEL = {
     "ja": {"relationship": "関係性", "activity": "多動性", "sensitivity": "感受性"},
     "en": {"relationship": "relationship", "activity": "activity", "sensitivity": "sensitivity"},
@@ -28,7 +30,7 @@ def explain(facts: dict[str, Any]) -> dict[str, str]:
                 "explanation": f"「{candidate['name']}」は{'、'.join(skills)}のスキルを求めていて、"
                 "あなたの経験が活かせます。"
             }
-        return {"explanation": f'"{candidate["name"]}" wants {", ".join(skills)}, skills you have.'}
+        return {"explanation": f'"{candidate["name"]}" wants {", ".join(display_all(skills, "en"))}, skills you have.'}
     shared = [i for i in member["interests"] if i in candidate["interests"]]
     element = complementary_element(member["scores"], candidate["scores"])
     parts = []
@@ -43,7 +45,7 @@ def explain(facts: dict[str, Any]) -> dict[str, str]:
             parts.append(f"{candidate['name']}さんとは、書いているログや関心の方向が近い方です。")
     else:
         if shared:
-            parts.append(f"You and {candidate['name']} share an interest in {', '.join(shared)}.")
+            parts.append(f"You and {candidate['name']} share an interest in {', '.join(display_all(shared, 'en'))}.")
         if element:
             parts.append(f"They score high in {LABEL['en'][element]}, which could help you grow yours.")
         if not parts:

@@ -39,7 +39,7 @@ THRESHOLDS: Mapping[str, Mapping[str, float]] = {
         "member_action_in_steps": 0.0,
     },
     "approval": {"outcome": 1.0, "trajectory": 1.0},
-    "matching": {"filter_violations": 1.0, "ranking": 0.9, "ordered_by_score": 0.3},
+    "matching": {"filter_violations": 1.0, "ranking": 0.9, "ordered_by_score": 1.0},
 }
 # Hard gates: a failed run whatever the averages say.
 HARD_GATES: Mapping[str, tuple[str, ...]] = {"risk": ("risk_published",), "matching": ("filter_violations",)}

@@ -12,6 +12,9 @@ A member↔member match is a weighted sum of four components, each in [0, 1]:
 
 Then MMR (maximal marginal relevance) re-ranks with λ = ``MMR_LAMBDA``: each pick maximises
 λ·score − (1−λ)·(max cosine to the already picked), so the top k are not near-duplicates.
+A returned match shows ``score`` = that pick's value on the relevance scale (``diversified``),
+``relevance`` = the weighted sum before diversity, and ``diversity_penalty`` = their difference:
+the list is in the order of the score it shows.
 
 A member↔project match uses similarity (member vs project description), skill fit (share of the
 wanted skills the member has) and recency of the project.
@@ -69,12 +72,26 @@ def weighted(components: Mapping[str, float], weights: Mapping[str, float]) -> f
 
 def mmr(scores: Sequence[float], vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA) -> list[int]:
     """Indices of k items picked by maximal marginal relevance (vectors are unit-normalised)."""
+    return [i for i, _ in mmr_scored(scores, vectors, k, lam)]
+
+
+def diversified(value: float, lam: float = MMR_LAMBDA) -> float:
+    """The score a list shows: an MMR pick's value on the relevance scale (value / λ, floored at
+    0), i.e. relevance − ((1−λ)/λ)·(cosine to the closest earlier pick). MMR values never rise
+    from one pick to the next, so a list in pick order is also in the order of this score."""
+    return round(max(0.0, value / lam), 6)
+
+
+def mmr_scored(
+    scores: Sequence[float], vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA
+) -> list[tuple[int, float]]:
+    """(index, MMR value) of k items in pick order."""
     n = len(scores)
     if n == 0 or k <= 0:
         return []
     relevance = np.asarray(scores, dtype=np.float64)
     sims = vectors @ vectors.T if n > 1 else np.zeros((1, 1))
-    picked: list[int] = []
+    picked: list[tuple[int, float]] = []
     closest = np.full(n, -np.inf)
     available = np.ones(n, dtype=bool)
     for _ in range(min(k, n)):
@@ -82,7 +99,7 @@ def mmr(scores: Sequence[float], vectors: np.ndarray, k: int, lam: float = MMR_L
         value = lam * relevance - (1 - lam) * redundancy
         value[~available] = -np.inf
         best = int(np.argmax(value))
-        picked.append(best)
+        picked.append((best, float(value[best])))
         available[best] = False
         closest = np.maximum(closest, sims[best])
     return picked

@@ -165,8 +165,15 @@ def rerank(scored: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
         return []
     vectors = np.vstack([parse_vector(s["vector"]) for s in scored])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-9)
-    order = scoring.mmr([s["score"] for s in scored], vectors, k)
-    return [{key: v for key, v in scored[i].items() if key != "vector"} for i in order]
+    picks = scoring.mmr_scored([s["score"] for s in scored], vectors, k)
+    out = []
+    for i, value in picks:
+        item = {key: v for key, v in scored[i].items() if key != "vector"}
+        shown = scoring.diversified(value)
+        out.append(
+            {**item, "score": shown, "relevance": item["score"], "diversity_penalty": round(item["score"] - shown, 6)}
+        )
+    return out
 
 
 async def record_matches(

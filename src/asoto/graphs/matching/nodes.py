@@ -13,6 +13,7 @@ from asoto.graphs.context import Context, ids_of
 from asoto.graphs.matching.state import MatchingState
 from asoto.persistence.models import Member
 from asoto.tools import matching
+from asoto.tools.interests import display_all
 
 
 async def load_profile(state: MatchingState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -56,17 +57,26 @@ async def rank(state: MatchingState, config: RunnableConfig, runtime: Runtime[Co
     return {"matches": matching.rerank(scored, k), "intro_key": f"match_introduction:{thread_id}:{run_id}"}
 
 
+_NOT_FACTS = ("components", "score", "relevance", "diversity_penalty")
+
+
 async def explain(state: MatchingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Explain each match from true facts, in the member's language (interest names included)."""
+    locale = state["member"]["locale"]
     explained = []
     for match in state["matches"]:
         facts = {
-            "locale": state["member"]["locale"],
+            "locale": locale,
             "member": state["member"],
             "purpose": state.get("purpose"),
-            "candidate": {k: v for k, v in match.items() if k not in ("components", "score")},
+            "candidate": {k: v for k, v in match.items() if k not in _NOT_FACTS},
         }
         result = await match_explainer.explain(runtime.context.model, facts)
-        explained.append({**match, "explanation": result.explanation})
+        shown = {**match, "explanation": result.explanation}
+        for key in ("interests", "wanted_skills"):
+            if key in match:
+                shown[key] = display_all(match[key], locale)
+        explained.append(shown)
     return {"matches": explained}
 
 
