@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import numpy as np
 from langgraph.types import Command
 from sqlalchemy import func, select
 
@@ -56,7 +57,8 @@ async def test_an_english_session(resources: Resources) -> None:
     out = await _run(resources, thread, {"member_id": str(member.id), "session_type": "check_in"})
     assert out["__interrupt__"][0].value["message"].startswith(f"Hello {member.name}")
     out = await _run(resources, thread, Command(resume={"message": "It was a busy but good week."}))
-    assert 'You said "It was a busy but good week."' in out["__interrupt__"][0].value["message"]
+    follow_up = out["__interrupt__"][0].value["message"]
+    assert '"It was a busy but good week."' in follow_up and follow_up.endswith("?")
     out = await _run(resources, thread, Command(resume={"end": True}))
     # English text; an interest stays as the member stored it (the seed stores interests in Japanese)
     from asoto.tools.text import language_of
@@ -122,3 +124,41 @@ async def test_a_harmful_ai_turn_is_held_and_never_delivered(resources: Resource
     state = await graph.aget_state({"configurable": {"thread_id": str(thread)}})
     assert [m.content for m in state.values["messages"]] == [edited]
     assert state.values["messages"][0].name == "human_coach"
+
+
+async def test_steps_come_from_the_conversation_and_never_duplicate_pending_ones(resources: Resources) -> None:
+    """The member's own proposed action leads, each step cites its turn, quotes are whole, and
+    four sessions on the same ground leave no two pending steps that mean the same."""
+    from asoto.persistence.models import Step
+
+    member = await first_member(resources, offset=5)
+    replies = [
+        "英語で会議に出られるようになりたい",
+        "今は聞き取れないことが多くて焦る",
+        "毎朝15分、英語のポッドキャストを聞いてみたい",
+    ]
+    for session_number in range(4):
+        thread = uuid.uuid4()
+        out = await _run(resources, thread, {"member_id": str(member.id), "session_type": "goal_setting"})
+        for reply in replies:
+            out = await _run(resources, thread, Command(resume={"message": reply}))
+            turn = out["__interrupt__"][0].value["message"]
+            assert "…」" not in turn  # never a quote cut mid-way
+        out = await _run(resources, thread, Command(resume={"end": True}))
+        steps = out["__interrupt__"][0].value["proposal"]["steps"]
+        if session_number == 0:
+            assert steps[0]["title"] == "毎朝15分、英語のポッドキャストを聞いてみる"
+            assert steps[0]["description"].startswith("3回目の返信")
+        await _run(resources, thread, Command(resume={"decision": "approve", "decided_by": "member:test"}))
+    async with resources.db.sessions() as session:
+        titles = list(
+            (
+                await session.scalars(select(Step.title).where(Step.member_id == member.id, Step.status == "pending"))
+            ).all()
+        )
+    vectors = np.asarray(await resources.embedder.embed(titles))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    close = [
+        (a, b) for i, a in enumerate(titles) for j, b in enumerate(titles) if i < j and vectors[i] @ vectors[j] >= 0.85
+    ]
+    assert len(titles) == len(set(titles)) and not close, close

@@ -26,9 +26,25 @@ from asoto.tools.text import quote_of
 T = TypeVar("T", bound=BaseModel)
 
 
+def _responder_version() -> str:
+    """A digest of the responder's own code: cached answers of an older responder never replay."""
+    from pathlib import Path
+
+    import asoto.agents
+    import asoto.tools
+
+    agents = Path(asoto.agents.__file__).parent
+    tools = Path(asoto.tools.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*agents.glob("offline*.py"), agents / "care.py", *tools.glob("*.py")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class OfflineStructuredModel:
     model_id = OFFLINE_MODEL_ID
     offline = True
+    version = _responder_version()
 
     def __init__(self, embedder: Any) -> None:
         self._embedder = embedder

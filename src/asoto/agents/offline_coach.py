@@ -1,18 +1,22 @@
 """The offline coach: a scripted, deterministic coach that follows the session plan.
 
 Turn 1 greets the member, recalls the most relevant past session, and asks the plan's first
-question; later turns quote the member's last words back and ask the next question; when the
-agenda is done it summarises and says the goal is reached. The summary quotes the member and
-proposes steps for the element the plan wants to grow. Everything it writes is labelled offline
-by the flow (``generated_by``).
+question. Later turns reflect what the member just said by what it was (a plan, an obstacle, a
+feeling, something done) in their own words, quoted whole or cut between phrases, then ask the
+next question (or, when the member already named a step, when and where they will do it). When
+the agenda is done it summarises. Steps come from the conversation: the member's own proposed
+actions first, then one derived from an obstacle or feeling they named, each citing its turn.
+Everything it writes is labelled offline by the flow (``generated_by``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from typing import Any
 
-from asoto.tools.text import clip, quote_of
+from asoto.tools import conversation
+from asoto.tools.text import quote_of
 
 TYPE_LABEL = {
     "ja": {
@@ -79,47 +83,81 @@ def _lang(facts: dict[str, Any]) -> str:
     return "en" if str(facts.get("locale", "ja")).startswith("en") else "ja"
 
 
+REFLECT = {
+    "ja": {
+        "plan": ("「{q}」という一歩、具体的でいいですね。", "「{q}」と決められたのは大きいですね。"),
+        "obstacle": ("「{q}」が今の壁なのですね。", "「{q}」というところで止まっているのですね。"),
+        "feeling": ("「{q}」という気持ち、大事に受け取りました。", "「{q}」と感じたのですね。"),
+        "achievement": ("「{q}」、できたことを一緒に喜びたいです。", "「{q}」のは、積み重ねの成果ですね。"),
+        "other": ("「{q}」と話してくれてありがとうございます。", "「{q}」なのですね。"),
+    },
+    "en": {
+        "plan": ('"{q}" is a concrete step.', 'Deciding "{q}" matters.'),
+        "obstacle": ('So "{q}" is what gets in the way.', 'It sounds like "{q}" is where things stall.'),
+        "feeling": ('Thank you for sharing that you felt "{q}".', 'I hear that: "{q}".'),
+        "achievement": ('"{q}" is worth celebrating.', 'You did it: "{q}".'),
+        "other": ('Thank you for telling me "{q}".', 'I hear you: "{q}".'),
+    },
+}
+# When the member has already said what they will do, the next agenda question about a step
+# would ask them to repeat it: ask when and where instead.
+WHEN = {"ja": "それを、いつ、どこでやりますか？", "en": "When and where will you do it?"}
+_STEP_QUESTION = ("一歩", "first step", "smallest step")
+
+
+def _quote_limit(lang: str) -> int:
+    return 80 if lang == "en" else 40
+
+
 def turn(facts: dict[str, Any]) -> dict[str, Any]:
     lang = _lang(facts)
     plan = facts["plan"]
     question = facts.get("next_question")
     name = facts["member_name"]
-    last = quote_of(facts.get("last_reply") or "", 60 if lang == "en" else 30)
+    reply = (facts.get("last_reply") or "").strip()
+    last = quote_of(reply, _quote_limit(lang))
     if facts.get("reply_was_risky"):
         # a coach has read the member's last reply: no quote of it, no agenda, only care
-        text = CARE_TURN[lang]
-        return {"message": text, "intent": "reflection", "goal_reached": False}
+        return {"message": CARE_TURN[lang], "intent": "reflection", "goal_reached": False}
     if facts["turn"] == 1:
         memory = facts.get("memory") or []
         if lang == "ja":
-            recall = f"前回のセッションでは「{clip(memory[0]['summary'], 40)}」というお話でしたね。" if memory else ""
+            recall = (
+                f"前回のセッションでは「{quote_of(memory[0]['summary'], 40)}」というお話でしたね。" if memory else ""
+            )
             text = (
                 f"{name}さん、こんにちは。今日は{TYPE_LABEL['ja'][plan['session_type']]}のセッションです。{recall}"
                 f"今日は{plan['focus_label']}を意識しながら話しましょう。{question}"
             )
         else:
-            recall = f'Last time we talked about "{clip(memory[0]["summary"], 60)}". ' if memory else ""
+            recall = f'Last time we talked about "{quote_of(memory[0]["summary"], 80)}". ' if memory else ""
             text = (
                 f"Hello {name}. Today is a {TYPE_LABEL['en'][plan['session_type']]} session. {recall}"
                 f"Let's keep {plan['focus_label']} in mind. {question}"
             )
         return {"message": text, "intent": "question", "goal_reached": False}
+    kind = conversation.kind_of(reply)
+    variants = REFLECT[lang][kind]
+    pick = int(hashlib.sha256(reply.encode("utf-8")).hexdigest(), 16) % len(variants)
+    reflection = variants[pick].format(q=last)
     if question is None:
-        if lang == "ja":
-            text = (
-                f"「{last}」という言葉で、今日の{plan['goal']}ところまで来られましたね。ここで今日の内容をまとめます。"
-            )
-        else:
-            text = f'With "{last}", we reached today\'s goal: {plan["goal"]}. Let me sum up the session.'
-        return {"message": text, "intent": "summary", "goal_reached": True}
-    text = f"「{last}」と話してくれましたね。{question}" if lang == "ja" else f'You said "{last}". {question}'
+        closing = "ここで今日の内容をまとめます。" if lang == "ja" else "Let me sum up the session."
+        return {
+            "message": f"{reflection}{'' if lang == 'ja' else ' '}{closing}",
+            "intent": "summary",
+            "goal_reached": True,
+        }
+    if kind == "plan" and any(marker in question for marker in _STEP_QUESTION):
+        question = WHEN[lang]
+    text = f"{reflection}{question}" if lang == "ja" else f"{reflection} {question}"
     return {"message": text, "intent": "question", "goal_reached": False}
 
 
 def summary(facts: dict[str, Any]) -> dict[str, Any]:
     lang = _lang(facts)
     plan = facts["plan"]
-    quotes = [quote_of(r, 60 if lang == "en" else 30) for r in facts.get("replies", []) if r.strip()][:3]
+    replies = [r for r in facts.get("replies", []) if r.strip()]
+    quotes = [quote_of(r, _quote_limit(lang)) for r in replies][:3]
     label = TYPE_LABEL[lang][plan["session_type"]]
     if lang == "ja":
         said = "".join(f"「{q}」" for q in quotes) or "（発言なし）"
@@ -127,16 +165,70 @@ def summary(facts: dict[str, Any]) -> dict[str, Any]:
     else:
         said = ", ".join(f'"{q}"' for q in quotes) or "(nothing said)"
         text = f"A {label} session focused on growing {plan['focus_label']}. In the member's words: {said}."
-    interest = (facts.get("interests") or ["" if lang == "en" else "好きなこと"])[0] or "what you enjoy"
     today = date.fromisoformat(facts["today"])
-    steps = [
+    return {"summary": text, "steps": steps_from(replies, lang, plan, today, facts.get("interests") or [])}
+
+
+def _due(today: date, i: int) -> str:
+    return (today + timedelta(days=3 + 4 * i)).isoformat()
+
+
+def steps_from(
+    replies: list[str], lang: str, plan: dict[str, Any], today: date, interests: list[str]
+) -> list[dict[str, Any]]:
+    """Steps from the session: the member's own proposed actions first (concrete and recent first),
+    then one derived from what they said; each cites the reply it came from. Only a session in
+    which the member said nothing gets the plan's generic steps."""
+    steps: list[dict[str, Any]] = []
+    for action in conversation.proposed_actions(replies)[:2]:
+        cite = (
+            f"{action.turn}回目の返信「{action.sentence}」から。"
+            if lang == "ja"
+            else f'From your reply in turn {action.turn}: "{action.sentence}"'
+        )
+        steps.append(
+            {
+                "title": action.title,
+                "description": cite,
+                "category": conversation.category_of(action.sentence, plan["focus"]),
+                "estimated_minutes": 15,
+                "due_date": _due(today, len(steps)),
+            }
+        )
+    own = {a.sentence for a in conversation.proposed_actions(replies)[:2]}
+    for number, reply in enumerate(replies, 1):
+        if len(steps) >= 3 or reply in own:
+            continue
+        kind = conversation.kind_of(reply)
+        topic = conversation.topic_of(reply)
+        if kind not in ("obstacle", "feeling") or topic is None:
+            continue
+        if lang == "ja":
+            title = f"「{topic}」について、15分でできる小さな工夫を一つ試す"
+            cite = f"{number}回目の返信「{quote_of(reply, 40)}」から。"
+        else:
+            title = f"Try one 15-minute change around {topic}"
+            cite = f'From your reply in turn {number}: "{quote_of(reply, 80)}"'
+        steps.append(
+            {
+                "title": title,
+                "description": cite,
+                "category": conversation.category_of(reply, plan["focus"]),
+                "estimated_minutes": 15,
+                "due_date": _due(today, len(steps)),
+            }
+        )
+        break
+    if steps:
+        return steps
+    interest = (interests or ["" if lang == "en" else "好きなこと"])[0] or "what you enjoy"
+    return [
         {
             "title": title.format(interest=interest),
             "description": description.format(interest=interest),
             "category": plan["focus"],
             "estimated_minutes": minutes,
-            "due_date": (today + timedelta(days=3 + 4 * i)).isoformat(),
+            "due_date": _due(today, i),
         }
         for i, (title, description, minutes) in enumerate(STEPS[lang][plan["focus"]])
     ]
-    return {"summary": text, "steps": steps}

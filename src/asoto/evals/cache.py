@@ -52,6 +52,7 @@ class CachingModel:
     def key(self, task: str, schema: type[BaseModel], messages: Sequence[BaseMessage], facts: Mapping[str, Any]) -> str:
         parts = [
             self.inner.model_id,
+            getattr(self.inner, "version", ""),  # the offline responder: its code's digest
             task,
             schema.__name__,
             prompt_hash(messages),

@@ -236,11 +236,21 @@ def _coach_turns(transcript: Mapping[str, Any]) -> list[str]:
     return [str(t) for t in transcript.get("coach_turns", [])]
 
 
+_ASKS = re.compile(r"(教えてください|聞かせてください|話してください|tell me|let me know)", re.IGNORECASE)
+
+
+def questions_in(text: str) -> int:
+    """Question marks, or an open request (「教えてください」, "tell me") when there is none."""
+    marks = text.count("?") + text.count("？")
+    return marks or len(_ASKS.findall(text))
+
+
 @case_evaluator("coaching", key="one_question_per_turn")
 def one_question_per_turn(*, transcript: Mapping[str, Any], **_: Any) -> dict[str, Any]:
-    """Each coach turn asks at most one question, and every turn but the closing one asks one."""
+    """Each coach turn asks at most one question (a question mark, or a request such as
+    「教えてください」), and every turn but the closing one asks one."""
     turns = _coach_turns(transcript)
-    marks = [t.count("?") + t.count("？") for t in turns]
+    marks = [questions_in(t) for t in turns]
     bad = [i + 1 for i, m in enumerate(marks) if m > 1 or (m == 0 and i < len(marks) - 1)]
     return result("one_question_per_turn", 1 - len(bad) / max(1, len(turns)), not bad, f"turns {bad}" if bad else "")
 
@@ -258,7 +268,20 @@ def _steps(transcript: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(transcript.get("proposed_steps") or [])
 
 
+def _reached_steps(fn: CaseFn) -> CaseFn:
+    """Step quality is scored on sessions that reached the steps; a session paused for a person
+    (``ending`` and ``turns`` count it) has none to score."""
+
+    def wrapped(**kwargs: Any) -> dict[str, Any] | None:
+        return fn(**kwargs) if "proposed_steps" in kwargs["transcript"] else None
+
+    wrapped.__doc__ = fn.__doc__
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
 @case_evaluator("coaching", key="steps_grounded")
+@_reached_steps
 def steps_grounded(*, case: Mapping[str, Any], transcript: Mapping[str, Any], **_: Any) -> dict[str, Any]:
     """Share of proposed steps that name something from the conversation (``step_grounds``);
     passes at ≥ 80 %."""
@@ -270,6 +293,7 @@ def steps_grounded(*, case: Mapping[str, Any], transcript: Mapping[str, Any], **
 
 
 @case_evaluator("coaching", key="member_action_in_steps")
+@_reached_steps
 def member_action_in_steps(*, case: Mapping[str, Any], transcript: Mapping[str, Any], **_: Any) -> dict[str, Any]:
     """The step the member proposed in their own words is among the steps."""
     action = str(case.get("member_action", "")).lower()

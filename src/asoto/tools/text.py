@@ -30,12 +30,15 @@ def clip(text: str, limit: int) -> str:
 
 
 def quote_of(text: str, limit: int = 30) -> str:
-    """The member's first sentence (or its start), for quoting back to them."""
+    """The member's first sentence, for quoting back to them; a long one is cut between phrases,
+    never inside a word (SudachiPy boundaries)."""
+    from asoto.tools.morph import cut_at_word
+
     text = unicodedata.normalize("NFC", text).strip()
     if not text:
         return ""
     first = _SENTENCE_END.split(text, maxsplit=1)[0].strip().strip("「」\"'")
-    return clip(first or text, limit)
+    return cut_at_word(first or text, limit)
 
 
 def japanese_ratio(text: str) -> float:

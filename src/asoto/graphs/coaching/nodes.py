@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
@@ -183,7 +184,7 @@ async def await_reply(state: CoachingState) -> dict[str, Any]:
     return {
         "messages": [*removals, HumanMessage(reply.message, id=f"member-{state['turns']}")],
         "last_reply": reply.message,
-        "replies": [*state.get("replies", []), clip(reply.message, 200)][-5:],
+        "replies": [*state.get("replies", []), clip(reply.message, 300)][-MESSAGE_WINDOW:],
     }
 
 
@@ -220,9 +221,38 @@ async def risk_review(state: CoachingState, config: RunnableConfig, runtime: Run
     return update
 
 
+SAME_STEP_COSINE = 0.85  # offline encoder: paraphrases ≈ 0.73–0.9, unrelated ≈ 0.1
+
+
+async def _new_steps(
+    ctx: Context, proposed: list[dict[str, Any]], existing: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Drop a proposed step that repeats one the member still has open (by meaning: the same text
+    once normalised, or a close embedding), or an earlier proposal of this session."""
+    open_titles = [str(s["title"]) for s in existing if s.get("status") != "done"]
+    if not proposed:
+        return []
+    titles = [str(s["title"]) for s in proposed]
+    vectors = np.asarray(await ctx.embedder.embed(titles + open_titles), dtype=np.float64)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-9)
+    kept: list[int] = []
+    for i, title in enumerate(titles):
+        key = "".join(title.split()).lower()
+        earlier = [*kept, *range(len(titles), len(titles) + len(open_titles))]
+        same_text = any("".join(t.split()).lower() == key for t in open_titles) or any(
+            "".join(titles[j].split()).lower() == key for j in kept
+        )
+        close = any(float(vectors[i] @ vectors[j]) >= SAME_STEP_COSINE for j in earlier)
+        if not (same_text or close):
+            kept.append(i)
+    return [proposed[i] for i in kept]
+
+
 async def summarize(state: CoachingState, runtime: Runtime[Context]) -> dict[str, Any]:
-    result = await coach_agent.summarize(runtime.context.model, _facts(state, runtime), state.get("messages", []))
-    return {"summary": result.summary, "proposal": {"steps": [s.model_dump() for s in result.steps]}}
+    ctx = runtime.context
+    result = await coach_agent.summarize(ctx.model, _facts(state, runtime), state.get("messages", []))
+    steps = await _new_steps(ctx, [s.model_dump() for s in result.steps], state["member"].get("steps", []))
+    return {"summary": result.summary, "proposal": {"steps": steps}}
 
 
 async def propose_steps(state: CoachingState, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
