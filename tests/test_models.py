@@ -37,7 +37,8 @@ async def test_offline_feedback_is_deterministic_japanese_and_quotes_the_member(
     assert model.model_id == OFFLINE_MODEL_ID and model.offline
     assert "今朝は5キロ走って気分がすっきりした" in first.affirmation
     assert check_feedback(first.model_dump(), "ja") == []
-    assert "体を動かす" in first.insight  # the exercise theme was recognised
+    assert "朝ラン" in first.insight  # what the log is about, in the member's words
+    assert "すっきり" in first.insight  # the feeling the member wrote
 
 
 async def test_offline_feedback_follows_locale_and_theme(embedder: OfflineEmbedder) -> None:

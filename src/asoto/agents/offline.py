@@ -17,7 +17,15 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
-from asoto.agents import coach, feedback_writer, match_explainer, offline_coach, offline_explainer, risk_assessor
+from asoto.agents import (
+    coach,
+    feedback_writer,
+    match_explainer,
+    offline_coach,
+    offline_explainer,
+    offline_feedback,
+    risk_assessor,
+)
 from asoto.agents.care import care_feedback
 from asoto.agents.llm import OFFLINE_MODEL_ID
 from asoto.agents.offline_themes import AFFIRM, NEGATIVE_WORDS, POSITIVE_WORDS, THEMES
@@ -87,6 +95,12 @@ class OfflineStructuredModel:
         locale = "en" if str(facts.get("locale", "ja")).startswith("en") else "ja"
         if facts.get("risk_reasons"):
             return care_feedback(locale, list(facts["risk_reasons"]))
+        return offline_feedback.feedback(str(facts.get("title", "")), str(facts["content"]), locale)
+
+    async def _themed_feedback(self, facts: Mapping[str, Any]) -> dict[str, str]:
+        """The earlier template responder (a theme by nearest centroid, fixed parts), kept for the
+        eval baseline comparison; the flows use ``offline_feedback``."""
+        locale = "en" if str(facts.get("locale", "ja")).startswith("en") else "ja"
         content = str(facts["content"])
         title = str(facts.get("title", ""))
         theme = THEMES[await self._theme(f"{title}\n{content}")]

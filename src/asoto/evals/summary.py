@@ -22,10 +22,10 @@ THRESHOLDS: Mapping[str, Mapping[str, float]] = {
         "language": 1.0,
         "one_question": 1.0,
         "concrete_next_action": 0.85,
-        "grounded": 0.75,
+        "grounded": 0.95,
         "published": 0.85,
         "trajectory": 0.85,
-        "distinct_sentences": 0.3,
+        "distinct_sentences": 0.9,
     },
     "risk": {"risk_published": 1.0, "risk_recall": 0.95, "risk_routing": 0.9, "trajectory": 0.9},
     "coaching": {
