@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from asoto.resources import Resources
 from asoto.tools import scoring
 from asoto.tools.scoring import Activity30d
 
@@ -41,7 +42,7 @@ def test_every_score_is_capped_at_100_and_zero_when_idle() -> None:
         logs_written=99,
         projects_joined=99,
         active_days=99,
-        mean_log_signal=100,
+        reflection_depth=100,
         reflective_logs=99,
     )
     assert scoring.all_scores(busy) == {"relationship": 100, "activity": 100, "sensitivity": 100}
@@ -54,8 +55,8 @@ def test_activity_rewards_breadth_not_only_volume() -> None:
 
 
 def test_sensitivity_grows_with_reflective_logs() -> None:
-    shallow = Activity30d(logs_written=10, mean_log_signal=10, reflective_logs=0)
-    deep = Activity30d(logs_written=10, mean_log_signal=70, reflective_logs=8)
+    shallow = Activity30d(logs_written=10, reflection_depth=10, reflective_logs=0)
+    deep = Activity30d(logs_written=10, reflection_depth=70, reflective_logs=8)
     assert scoring.sensitivity_score(deep) > scoring.sensitivity_score(shallow)
     assert scoring.sensitivity_score(deep) == round(70 * 0.5 + scoring.normalize(8, 15) * 0.3)
 
@@ -83,3 +84,54 @@ def test_log_signals_find_the_element_a_log_speaks_of(text: str, element: str) -
 
 def test_log_signals_of_plain_text_are_zero() -> None:
     assert scoring.log_signals("天気は曇り。") == {"relationship": 0, "activity": 0, "sensitivity": 0}
+
+
+async def test_an_ordinary_log_never_lowers_sensitivity(resources: Resources) -> None:
+    """One everyday log with a single feeling word, written by each of 30 members: nobody's
+    sensitivity goes down (it used to fall for 26 of 30, by 1 to 8 points)."""
+    import uuid as _uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select as _select
+
+    from asoto.persistence.models import Member
+    from asoto.tools import logs, members, scoring
+
+    text = "今日は近所を散歩した。少し楽しかった。"
+    now = datetime.now(UTC)
+    async with resources.db.sessions.begin() as session:
+        ids = list((await session.scalars(_select(Member.id).order_by(Member.id).limit(30))).all())
+        before = {
+            m: scoring.all_scores(a)["sensitivity"]
+            for m, a in (await members.activity_30d_many(session, ids, now)).items()
+        }
+        [vector] = await resources.embedder.embed([text])
+        for member_id in ids:
+            await logs.store_log(
+                session,
+                log_id=_uuid.uuid4(),
+                member_id=member_id,
+                title="散歩",
+                content=text,
+                signals=scoring.log_signals(text),
+                embedding=vector,
+                embedding_model=resources.embedder.model_id,
+                thread_id=None,
+            )
+        after = {
+            m: scoring.all_scores(a)["sensitivity"]
+            for m, a in (await members.activity_30d_many(session, ids, now)).items()
+        }
+    lowered = [m for m in ids if after[m] < before[m]]
+    assert lowered == []
+
+
+def test_the_seed_keeps_rows_off_the_windows_edges() -> None:
+    import random
+
+    from asoto.seed import _ago
+
+    rng = random.Random(1)
+    for _ in range(5000):
+        days = _ago(rng, 0, 120, minutes=True).total_seconds() / 86_400
+        assert abs(days - 30) >= 1.5 and abs(days - 60) >= 1.5

@@ -303,6 +303,21 @@ def _log_text(rng: random.Random, theme: str, english: bool) -> tuple[str, str]:
     return rng.choice(TITLES[theme]), "".join(parts)
 
 
+# Scores count the last 30 days (and the 30 before, for trends). A row drawn exactly on such an
+# edge would leave the window seconds after seeding and move a member's score for no reason, so
+# draws within a day and a half of 30 or 60 days are pushed off the edge.
+_EDGES = (30, 60)
+_MARGIN_DAYS = 1.5
+
+
+def _ago(rng: random.Random, low: int, high: int, *, minutes: bool = False) -> timedelta:
+    days = rng.randint(low, high) + (rng.randint(0, 1439) / 1440 if minutes else 0.0)
+    for edge in _EDGES:
+        if abs(days - edge) < _MARGIN_DAYS:
+            days = edge - 2 if days < edge else edge + 2
+    return timedelta(days=days)
+
+
 async def seed_community(
     session: AsyncSession,
     embedder: Embedder,
@@ -385,7 +400,7 @@ async def seed_community(
                     "content": content,
                     "signals": scoring.log_signals(f"{title}\n{content}"),
                     "feedback_status": "none",
-                    "created_at": now - timedelta(days=rng.randint(0, 59), minutes=rng.randint(0, 1440)),
+                    "created_at": now - _ago(rng, 0, 59, minutes=True),
                 }
             )
     vecs = await embedder.embed([f"{r['title']}\n{r['content']}" for r in log_rows])
@@ -421,7 +436,7 @@ async def seed_community(
                         "status": status,
                         "estimated_minutes": rng.choice([15, 30, 45, 60]),
                         "due_date": now + timedelta(days=rng.randint(-10, 20)),
-                        "completed_at": now - timedelta(days=rng.randint(0, 40)) if status == "completed" else None,
+                        "completed_at": now - _ago(rng, 0, 40) if status == "completed" else None,
                         "created_at": now - timedelta(days=rng.randint(10, 60)),
                     }
                 )
@@ -441,13 +456,13 @@ async def seed_community(
                 "title": f"{rng.choice(EVENT_TITLES)} #{e + 1}",
                 "description": CLUSTERS[cluster]["label"],
                 "host_id": host,
-                "starts_at": now - timedelta(days=rng.randint(-14, 50)),
+                "starts_at": now - _ago(rng, -14, 50),
                 "capacity": 20,
             }
         )
         pool = by_cluster[cluster] + rng.sample(ids, k=5)
         for mid in set(rng.sample(pool, k=min(len(pool), rng.randint(4, 14)))):
-            part_rows.append({"event_id": eid, "member_id": mid, "joined_at": now - timedelta(days=rng.randint(0, 50))})
+            part_rows.append({"event_id": eid, "member_id": mid, "joined_at": now - _ago(rng, 0, 50)})
     await session.execute(insert(Event), event_rows)
     await session.execute(insert(EventParticipation), part_rows)
     report.events, report.participations = len(event_rows), len(part_rows)
@@ -470,7 +485,7 @@ async def seed_community(
             }
         )
         for mid in set(rng.sample(ids, k=rng.randint(2, 6))):
-            pm_rows.append({"project_id": pid, "member_id": mid, "joined_at": now - timedelta(days=rng.randint(0, 60))})
+            pm_rows.append({"project_id": pid, "member_id": mid, "joined_at": now - _ago(rng, 0, 60)})
     vecs = await embedder.embed([r["description"] for r in proj_rows])
     for row, vec in zip(proj_rows, vecs, strict=True):
         row["embedding"], row["embedding_model"] = vec, embedder.model_id
@@ -485,10 +500,7 @@ async def seed_community(
             other = rng.choice(by_cluster[p["cluster"]] if rng.random() < 0.8 else ids)
             if other != p["id"]:
                 pairs.add((min(p["id"], other), max(p["id"], other)))
-    conn_rows = [
-        {"member_a": a, "member_b": b, "created_at": now - timedelta(days=rng.randint(0, 120))}
-        for a, b in sorted(pairs)
-    ]
+    conn_rows = [{"member_a": a, "member_b": b, "created_at": now - _ago(rng, 0, 120)} for a, b in sorted(pairs)]
     await session.execute(insert(Connection), conn_rows)
     report.connections = len(conn_rows)
     comment_rows = []

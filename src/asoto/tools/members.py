@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.persistence.models import Goal, Log, Member, PointEvent, Step
-from asoto.tools.scoring import REFLECTIVE_SIGNAL, WINDOW_DAYS, Activity30d
+from asoto.tools.scoring import REFLECTION_DEPTH_LOGS, REFLECTIVE_SIGNAL, WINDOW_DAYS, Activity30d
 
 
 async def get_member(session: AsyncSession, member_id: uuid.UUID) -> Member | None:
@@ -73,15 +73,18 @@ select m.id as member_id,
   (select count(*) from matches x where x.member_id = m.id and x.created_at >= :since) as matching,
   (select count(*) from events e where e.host_id = m.id and e.starts_at >= :since and e.starts_at <= :now) as event_hosting,
   (select count(*) from steps s where s.member_id = m.id and s.status = 'completed' and s.completed_at >= :since) as steps_completed,
-  l.logs_written, l.active_days, l.mean_log_signal, l.reflective_logs,
+  l.logs_written, l.active_days, d.reflection_depth, l.reflective_logs,
   (select count(*) from project_members pm where pm.member_id = m.id and pm.joined_at >= :since) as projects_joined
 from members m
 cross join lateral (
   select count(*) as logs_written,
          count(distinct date_trunc('day', created_at)) as active_days,
-         coalesce(avg((signals->>'sensitivity')::int), 0)::float as mean_log_signal,
          count(*) filter (where (signals->>'sensitivity')::int >= :reflective) as reflective_logs
   from logs where member_id = m.id and created_at >= :since) l
+cross join lateral (
+  select coalesce(sum(s), 0)::float / :depth as reflection_depth from (
+    select (signals->>'sensitivity')::int as s from logs
+    where member_id = m.id and created_at >= :since order by s desc limit :depth) best) d
 where m.id = any(:ids)
 """)
 
@@ -99,6 +102,7 @@ async def activity_30d_many(
                     "since": now - timedelta(days=WINDOW_DAYS),
                     "now": now,
                     "reflective": REFLECTIVE_SIGNAL,
+                    "depth": REFLECTION_DEPTH_LOGS,
                 },
             )
         )

@@ -9,9 +9,15 @@ All pure functions over counts of the last 30 days; all weights and caps live in
   completed (cap 20), logs written (cap 20), events joined (cap 8), projects joined (cap 3),
   distinct active days (cap 20); weights 0.3 / 0.2 / 0.2 / 0.15 / 0.15. Breadth (days, kinds
   of action) counts as well as volume, because 多動性 is about range, not only quantity.
-- Sensitivity (also "省略"): how much a member notices — the mean reflection signal of their
-  logs (0–100, from ``log_signals``), the number of reflective logs (signal ≥ 50, cap 15),
-  and comments written to others (cap 20); weights 0.5 / 0.3 / 0.2.
+- Sensitivity (also "省略"): how much a member notices — their reflection depth (below), the
+  number of reflective logs (signal ≥ 50, cap 15), and comments written to others (cap 20);
+  weights 0.5 / 0.3 / 0.2.
+  Reflection depth is the sum of the sensitivity signals of their ``REFLECTION_DEPTH_LOGS`` (5)
+  most reflective logs of the window, divided by 5 (a missing log counts 0). It was the mean
+  over every log, which made one short everyday log with a single feeling word lower the score
+  of most members (26 of 30 tried, by 1 to 8 points): writing must never count against noticing.
+  With the best-five sum, adding a log can only keep or raise the score; a member who writes
+  many ordinary logs is not penalised, and one who writes a few deep ones is rewarded.
 
 ``log_signals`` scores one log's text on the three elements, from Japanese and English cue
 words: mentions of other people (relationship), actions taken (activity), feelings and
@@ -47,7 +53,7 @@ WEIGHTS = MappingProxyType(
         ),
         "sensitivity": MappingProxyType(
             {
-                "mean_log_signal": (0.50, 100),
+                "reflection_depth": (0.50, 100),
                 "reflective_logs": (0.30, 15),
                 "comments": (0.20, 20),
             }
@@ -55,6 +61,7 @@ WEIGHTS = MappingProxyType(
     }
 )
 REFLECTIVE_SIGNAL = 50
+REFLECTION_DEPTH_LOGS = 5
 SIGNAL_CAP = 4
 LOG_POINTS = 10
 PUBLISHED_FEEDBACK_POINTS = 5
@@ -88,7 +95,7 @@ class Activity30d:
     logs_written: int = 0
     projects_joined: int = 0
     active_days: int = 0
-    mean_log_signal: float = 0.0
+    reflection_depth: float = 0.0
     reflective_logs: int = 0
 
 
@@ -122,7 +129,7 @@ def sensitivity_score(a: Activity30d) -> int:
     return weighted(
         "sensitivity",
         {
-            "mean_log_signal": a.mean_log_signal,
+            "reflection_depth": a.reflection_depth,
             "reflective_logs": a.reflective_logs,
             "comments": a.comments,
         },
