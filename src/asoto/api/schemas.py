@@ -50,6 +50,9 @@ class ThreadCreate(Body):
     thread_id: uuid.UUID | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     if_exists: Literal["raise", "do_nothing"] = "raise"
+    graph_id: str | None = None
+    supersteps: Any = None  # refused (unsupported_option), never dropped silently
+    ttl: Any = None
 
 
 class ThreadPatch(Body):
@@ -89,6 +92,10 @@ class CommandIn(Body):
 
 
 class RunCreate(Body):
+    """A run as the SDK sends it. Unknown fields are refused (``invalid_input``); known options the
+    engine does not support are refused by ``services.runs`` (``unsupported_option``)."""
+
+    model_config = ConfigDict(extra="forbid")
     assistant_id: str = Field(min_length=1, max_length=100)
     input: dict[str, Any] | None = None
     command: CommandIn | None = None
@@ -104,6 +111,15 @@ class RunCreate(Body):
     checkpoint_id: str | None = None
     webhook: str | None = None
     durability: str | None = None
+    stream_subgraphs: bool | None = None
+    stream_resumable: bool | None = None
+    context: dict[str, Any] | None = None
+    checkpoint_during: bool | None = None
+    on_completion: str | None = None
+    on_disconnect: str | None = None
+    strict_resume: bool | None = None
+    langsmith_tracer: Any = None
+    feedback_keys: Any = None
 
 
 class DecisionBody(Body):

@@ -33,7 +33,36 @@ from asoto.services import threads
 from asoto.services.keys import Principal
 from asoto.tools import approvals
 
-UNSUPPORTED = ("interrupt_before", "interrupt_after", "checkpoint", "checkpoint_id", "webhook")
+UNSUPPORTED = (
+    "interrupt_before",
+    "interrupt_after",
+    "checkpoint",
+    "checkpoint_id",
+    "webhook",
+    "context",
+    "langsmith_tracer",
+    "feedback_keys",
+)
+# Options the engine honours in one way only: that value is accepted (it is what happens anyway),
+# any other is refused rather than silently ignored.
+ONLY = {
+    "durability": ("sync",),  # every step is saved before the next starts
+    "checkpoint_during": (True,),
+    "stream_subgraphs": (False,),
+    "stream_resumable": (True, False),  # stored streams are always resumable
+    "on_completion": ("keep",),  # threaded runs keep their thread
+    "on_disconnect": ("continue",),  # a run goes on when its client leaves
+    "strict_resume": (True, False),  # resumes are always checked
+}
+
+
+def refuse_unsupported(body: RunCreate) -> None:
+    used = [name for name in UNSUPPORTED if getattr(body, name) not in (None, [], "", {})]
+    used += [
+        name for name, allowed in ONLY.items() if getattr(body, name) is not None and getattr(body, name) not in allowed
+    ]
+    if used:
+        raise InvalidInput(f"not supported by this server: {', '.join(used)}", code="unsupported_option")
 
 
 def run_json(run: Run) -> dict[str, Any]:
@@ -164,9 +193,7 @@ async def create(
     stream_modes: list[str] | None = None,
 ) -> Run:
     flow = resolve(body.assistant_id)
-    used = [name for name in UNSUPPORTED if getattr(body, name) not in (None, [], "")]
-    if used:
-        raise InvalidInput(f"not supported by this server: {', '.join(used)}", code="unsupported_option")
+    refuse_unsupported(body)
     if (body.input is None) == (body.command is None or body.command.resume is None):
         raise InvalidInput("send exactly one of input or command.resume", code="input_or_command")
     if body.command is not None and (body.command.update is not None or body.command.goto is not None):

@@ -10,7 +10,7 @@ from sqlalchemy import and_, asc, desc, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.api.schemas import ThreadCreate, ThreadSearch
-from asoto.errors import Conflict, NotFound, ThreadBusy
+from asoto.errors import Conflict, InvalidInput, NotFound, ThreadBusy
 from asoto.persistence import run_queue
 from asoto.persistence.models import Thread
 from asoto.resources import Resources
@@ -52,13 +52,16 @@ async def get_visible(
 
 
 async def create(session: AsyncSession, principal: Principal, body: ThreadCreate) -> Thread:
+    used = [name for name in ("supersteps", "ttl") if getattr(body, name) not in (None, [], {})]
+    if used:
+        raise InvalidInput(f"not supported by this server: {', '.join(used)}", code="unsupported_option")
     thread_id = body.thread_id or uuid.uuid4()
     existing = await session.get(Thread, thread_id)
     if existing is not None:
         if body.if_exists == "do_nothing":
             return await get_visible(session, principal, thread_id)
         raise Conflict(f"thread {thread_id} already exists", code="thread_exists")
-    graph_id = body.metadata.get("graph_id")
+    graph_id = body.graph_id or body.metadata.get("graph_id")
     thread = Thread(
         thread_id=thread_id,
         member_id=principal.member_id if principal.role == "member" else None,

@@ -53,5 +53,6 @@ def language_of(text: str) -> str:
 
 
 def has_forbidden_control(text: str) -> bool:
-    """NUL and other C0 controls except tab/newline/CR: Postgres text and JSONB refuse NUL."""
-    return any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" for c in text)
+    """Text Postgres cannot store: NUL and other C0 controls (except tab, newline, CR), DEL, and
+    lone UTF-16 surrogates (JSON's "\\ud800" decodes to one; text and JSONB refuse it)."""
+    return any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in text)
