@@ -19,10 +19,35 @@ from .apptools import asgi_client
 from .conftest import ORDINARY_LOG, RISKY_LOG, Api, first_member, make_key
 
 
-async def test_health_and_info_need_no_key(api: Api) -> None:
-    assert (await api.client.get("/ok", headers={"x-api-key": ""})).json() == {"ok": True}
+async def test_health_is_open_docs_and_info_need_a_key_unless_public(
+    api: Api, settings: Any, db_uri: str, embedder: Any
+) -> None:
+    no_key = {"x-api-key": ""}
+    assert (await api.client.get("/ok", headers=no_key)).json() == {"ok": True}
+    for path in ("/info", "/openapi.json"):
+        assert (await api.client.get(path, headers=no_key)).status_code == 401
+        assert (await api.client.get(path)).status_code == 200  # the service key
+    assert (await api.client.get("/docs", headers=no_key)).status_code == 404
     info = (await api.client.get("/info")).json()
     assert info["models"]["offline"] is True and info["models"]["embeddings"].startswith("offline")
+    public = settings.model_copy(update={"public_docs": True})
+    async with asgi_client(public, db_uri, embedder, run_worker=False) as (client, _):
+        for path in ("/info", "/openapi.json", "/docs"):
+            assert (await client.get(path)).status_code == 200
+
+
+async def test_a_revoked_key_stops_within_a_second_and_keys_are_listed(api: Api) -> None:
+    from asoto.services.keys import list_keys, revoke
+
+    key = await make_key(api.res, "service")
+    assert (await api.client.post("/threads", json={}, headers=api.as_key(key))).status_code == 200
+    async with api.res.db.sessions.begin() as session:
+        assert await revoke(session, key[:10]) == 1
+        listed = {k.prefix: k for k in await list_keys(session)}
+    assert listed[key[:10]].revoked_at is not None and all(len(p) == 10 for p in listed)
+    await asyncio.sleep(1.05)
+    refused = await api.client.post("/threads", json={}, headers=api.as_key(key))
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid_api_key")
 
 
 async def test_missing_or_wrong_keys_get_401(api: Api) -> None:
@@ -349,9 +374,23 @@ async def test_state_history_and_delete(api: Api) -> None:
     assert len(history) == 3 and history[0]["checkpoint"]["checkpoint_id"] == state["checkpoint"]["checkpoint_id"]
     older = (await api.client.get(f"/threads/{thread_id}/state/{history[1]['checkpoint']['checkpoint_id']}")).json()
     assert older["checkpoint"]["checkpoint_id"] == history[1]["checkpoint"]["checkpoint_id"]
-    assert (await api.client.delete(f"/threads/{thread_id}")).status_code == 204
+    # who may delete: members their own threads, admins any; service and coach keys may not
+    for key in (api.service, api.coach):
+        refused = await api.client.delete(f"/threads/{thread_id}", headers=api.as_key(key))
+        assert (refused.status_code, refused.json()["code"]) == (403, "delete_forbidden")
+    admin = await make_key(api.res, "admin")
+    approval_id = pending["value"]["approval_id"]
+    assert (await api.client.delete(f"/threads/{thread_id}", headers=api.as_key(admin))).status_code == 204
     assert (await api.client.get(f"/threads/{thread_id}")).status_code == 404
     assert await api.checkpoints(thread_id) == 0
+    # the approval it waited on is cancelled in the same transaction, audited, and cannot be decided
+    seen = (await api.client.get(f"/approvals/{approval_id}", headers=api.as_key(api.coach))).json()
+    assert seen["status"] == "cancelled" and seen["audit"][-1]["action"] == "approval.cancelled"
+    decided = await api.client.post(
+        f"/approvals/{approval_id}/decision", json={"decision": "approve"}, headers=api.as_key(api.coach)
+    )
+    assert decided.status_code == 409
+    assert not (await api.client.get("/approvals?status=pending", headers=api.as_key(api.coach))).json()["items"]
 
 
 async def test_a_failing_graph_is_an_error_run_not_a_500(

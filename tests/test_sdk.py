@@ -101,5 +101,9 @@ async def test_the_sdk_drives_log_feedback_end_to_end(
         with pytest.raises(httpx.HTTPStatusError) as missing:
             await client.threads.get(str(uuid.uuid4()))
         assert missing.value.response.status_code == 404
-        await client.threads.delete(thread3["thread_id"])
+        with pytest.raises(httpx.HTTPStatusError) as not_theirs:  # a service key may not delete
+            await client.threads.delete(thread3["thread_id"])
+        assert not_theirs.value.response.status_code == 403
+        admin = get_client(url=url, api_key=await make_key(resources, "admin"))
+        await admin.threads.delete(thread3["thread_id"])
         await asyncio.sleep(0)

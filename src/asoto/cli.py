@@ -132,6 +132,60 @@ def members_list(
             )
 
 
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """API keys: prefix, role, member, label, created, revoked (never the key itself)."""
+    from asoto.resources import open_resources
+    from asoto.services.keys import list_keys
+
+    async def go() -> list[dict[str, Any]]:
+        async with open_resources(_settings()) as res, res.db.sessions() as session:
+            return [
+                {
+                    "prefix": k.prefix,
+                    "role": k.role,
+                    "member_id": str(k.member_id) if k.member_id else None,
+                    "label": k.label,
+                    "created_at": k.created_at.isoformat(),
+                    "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                }
+                for k in await list_keys(session)
+            ]
+
+    rows = _run(go())
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("prefix", "role", "member_id", "label", "created_at", "revoked_at"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(str(row[c] or "") for c in ("prefix", "role", "member_id", "label", "created_at", "revoked_at"))
+        )
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="the key, or its 10-character prefix (ask_XXXXXX)")]) -> None:
+    """Revoke a key: every server stops accepting it within a second."""
+    from asoto.resources import open_resources
+    from asoto.services.keys import revoke
+
+    async def go() -> int:
+        async with open_resources(_settings()) as res, res.db.sessions.begin() as session:
+            return await revoke(session, key)
+
+    count = _run(go())
+    if not count:
+        err.print("[red]error[/red] (key_not_found): no active key matches")
+        raise typer.Exit(2)
+    Console().print(f"revoked {count} key(s)")
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="member | coach | admin | service")],

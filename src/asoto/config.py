@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     feedback_max_redrafts: int = Field(default=2, ge=0, le=5)
     coaching_max_turns: int = Field(default=12, ge=1, le=100, description="coach turns before a session wraps up")
+    key_cache_s: float = Field(
+        default=1.0, ge=0, le=1.0, description="how long a key lookup is reused: a revoked key stops within this"
+    )
+    public_docs: bool = Field(
+        default=False, description="serve /docs, /redoc, /openapi.json and /info without a key (on in the demo)"
+    )
 
     @field_validator("llm", "embeddings")
     @classmethod

@@ -93,7 +93,7 @@ async def _wait(client: httpx.AsyncClient, thread_id: str, body: dict[str, Any])
 async def run_demo(settings: Settings, *, port: int = 0) -> None:
     from asoto.api.app import create_app
 
-    settings = settings.model_copy(update={"log_level": "WARNING"})
+    settings = settings.model_copy(update={"log_level": "WARNING", "public_docs": True})
     service_key, coach_key, member = await _prepare(settings)
     port = port or _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))

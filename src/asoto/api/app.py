@@ -93,20 +93,28 @@ def create_app(
             if worker:
                 await worker.start()
             try:
-                yield {"resources": res, "hub": hub, "keys": KeyCache(res.db.sessions), "worker": worker}
+                keys = KeyCache(res.db.sessions, ttl_s=settings.key_cache_s)
+                yield {"resources": res, "hub": hub, "keys": keys, "worker": worker}
             finally:
                 if worker:
                     await worker.stop()
                 await hub.stop()
 
+    public = settings.public_docs
     app = FastAPI(
         title="asoto",
         version=__version__,
         description="LangGraph flows of a coaching community, LangGraph-SDK-compatible.",
         lifespan=lifespan,
+        # closed by default: the API's shape and /info's model ids are for callers with a key
+        docs_url="/docs" if public else None,
+        redoc_url="/redoc" if public else None,
+        openapi_url="/openapi.json" if public else None,
     )
     errors.install(app)
     for module in (meta, assistants, threads, runs, approvals):
         app.include_router(module.router)
+    if not public:
+        meta.add_private_openapi(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -256,7 +256,7 @@ class Approval(Base):
     policy: Mapped[str] = mapped_column(String(50), nullable=False, default="human")
     created_at: Mapped[datetime] = _created()
     __table_args__ = (
-        CheckConstraint("status in ('pending','approved','rejected','edited','expired')", name="status"),
+        CheckConstraint("status in ('pending','approved','rejected','edited','expired','cancelled')", name="status"),
         # the pending list: newest first, optionally by kind or member, keyset-paginated
         Index("ix_approvals_pending", "created_at", "id", postgresql_where=text("status = 'pending'")),
         Index("ix_approvals_pending_kind", "kind", "created_at", "id", postgresql_where=text("status = 'pending'")),

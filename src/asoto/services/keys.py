@@ -56,10 +56,32 @@ async def create_key(session: AsyncSession, *, role: str, member_id: uuid.UUID |
     return key
 
 
-class KeyCache:
-    """Short-lived cache of key lookups so each request does not pay a query (10 s TTL)."""
+async def list_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all())
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = 10.0) -> None:
+
+async def revoke(session: AsyncSession, key_or_prefix: str) -> int:
+    """Revoke a key by its full value or its shown prefix (``ask_XXXXXX``); returns how many.
+    Every replica stops accepting it within ``ASOTO_KEY_CACHE_S`` (≤ 1 s)."""
+    from sqlalchemy import func, or_, update
+
+    if len(key_or_prefix) < 10:
+        raise InvalidInput("give the whole key or its 10-character prefix", code="invalid_key_prefix")
+    matched = await session.scalars(
+        update(ApiKey)
+        .where(or_(ApiKey.key_hash == digest(key_or_prefix), ApiKey.prefix == key_or_prefix[:10]))
+        .where(ApiKey.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+        .returning(ApiKey.id)
+    )
+    return len(list(matched.all()))
+
+
+class KeyCache:
+    """Short-lived cache of key lookups so each request does not pay a query. The TTL
+    (``ASOTO_KEY_CACHE_S``, at most 1 s) bounds how long a revoked key keeps working."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = 1.0) -> None:
         self._sessions = sessions
         self._ttl = ttl_s
         self._cache: dict[str, tuple[float, Principal | None]] = {}

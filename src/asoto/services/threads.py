@@ -10,12 +10,13 @@ from sqlalchemy import and_, asc, desc, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.api.schemas import ThreadCreate, ThreadSearch
-from asoto.errors import Conflict, InvalidInput, NotFound, ThreadBusy
+from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, ThreadBusy
 from asoto.persistence import run_queue
 from asoto.persistence.models import Thread
 from asoto.resources import Resources
 from asoto.serialize import jsonable
 from asoto.services.keys import Principal
+from asoto.tools import approvals
 
 
 def thread_json(t: Thread) -> dict[str, Any]:
@@ -186,11 +187,16 @@ async def history(
 
 
 async def delete(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> None:
-    """Delete a thread's rows and checkpoints (PII retention). A running run must be cancelled
-    first: a worker still writing would bring deleted checkpoints back (pitfall P8)."""
+    """Delete a thread's rows and checkpoints (PII retention): members their own threads, admins
+    any. A running run must be cancelled first (a worker still writing would bring deleted
+    checkpoints back, pitfall P8). Approvals the thread waits on are cancelled, audited, in the
+    same transaction: nobody could decide them afterwards."""
+    if principal.role not in ("member", "admin"):
+        raise Forbidden("only the member who owns a thread, or an admin, may delete it", code="delete_forbidden")
     await get_visible(session, principal, thread_id, lock=True)
     if any(run.status == "running" for run in await run_queue.active_runs(session, thread_id)):
         raise ThreadBusy(f"thread {thread_id} has a running run; cancel it first")
+    await approvals.cancel_for_thread(session, thread_id, actor=principal.id)
     await run_queue.delete_thread_rows(session, thread_id)
     await res.saver.adelete_thread(str(thread_id))
 

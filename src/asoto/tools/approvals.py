@@ -277,6 +277,30 @@ async def due_for_expiry(session: AsyncSession, limit: int = 100) -> list[Approv
     )
 
 
+async def cancel_for_thread(session: AsyncSession, thread_id: uuid.UUID, *, actor: str) -> list[uuid.UUID]:
+    """Cancel what a deleted thread was waiting for, audited: nobody could ever decide it."""
+    cancelled = list(
+        (
+            await session.scalars(
+                update(Approval)
+                .where(Approval.thread_id == thread_id, Approval.status == "pending")
+                .values(status="cancelled", decided_by=actor, decided_at=func.now(), comment="the thread was deleted")
+                .returning(Approval.id)
+            )
+        ).all()
+    )
+    for approval_id in cancelled:
+        await audit(
+            session,
+            actor=actor,
+            action="approval.cancelled",
+            subject_type="approval",
+            subject_id=str(approval_id),
+            data={"reason": "thread_deleted", "thread_id": str(thread_id)},
+        )
+    return cancelled
+
+
 async def escalate(session: AsyncSession, approval: Approval, extension: timedelta) -> None:
     await session.execute(
         update(Approval)

@@ -21,7 +21,7 @@ router = APIRouter(tags=["approvals"])
 async def list_approvals(
     res: ResourcesDep,
     caller: CallerDep,
-    status: Literal["pending", "approved", "rejected", "edited", "expired"] = "pending",
+    status: Literal["pending", "approved", "rejected", "edited", "expired", "cancelled"] = "pending",
     kind: str | None = None,
     member_id: uuid.UUID | None = None,
     limit: int = Query(20, ge=1, le=200),
