@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -68,9 +70,9 @@ def test_tone_lexicon() -> None:
     assert tone_of("会議があった") == "neutral"
 
 
-def _status_error(status: int, body: Any = None) -> openai.APIStatusError:
+def _status_error(status: int, body: Any = None, headers: dict[str, str] | None = None) -> openai.APIStatusError:
     request = httpx.Request("POST", "https://api.example.test/v1/chat/completions")
-    response = httpx.Response(status, request=request)
+    response = httpx.Response(status, request=request, headers=headers)
     cls = {
         400: openai.BadRequestError,
         401: openai.AuthenticationError,
@@ -152,6 +154,93 @@ async def test_bad_requests_fail_at_once_and_fallback_takes_over_transient_failu
 
     primary = _FlakyChat([_status_error(503)] * 5, ANSWER)
     backup = _FlakyChat([], ANSWER)
-    model = LangChainStructuredModel("openai:test", primary, attempts=2, fallback=backup, max_wait_s=0.01)
+    model = LangChainStructuredModel("openai:test", primary, attempts=3, fallback=backup, max_wait_s=0.01)
     assert (await model.generate("t", FeedbackDraft, [], {})).insight == "b"
-    assert (primary.calls, backup.calls) == (2, 1)
+    assert (primary.calls, backup.calls) == (2, 1)  # three attempts in all, the last on the fallback
+
+
+def test_errors_are_classified_by_type_and_status() -> None:
+    from langchain_openai.chat_models.base import OpenAITimeoutError
+
+    request = httpx.Request("POST", "https://x.test")
+    assert is_retryable(OpenAITimeoutError(request=request))  # a subclass, missed by a name check
+    assert is_retryable(anthropic.APIConnectionError(request=request))
+    assert is_retryable(ConnectionRefusedError())
+    assert is_retryable(httpx.RemoteProtocolError("peer closed connection mid-body"))  # a cut stream
+    assert is_retryable(_status_error(529)) and is_retryable(_status_error(408))
+    assert not is_retryable(_status_error(401)) and not is_retryable(ValueError("a bug"))
+
+
+def test_retry_after_is_read_in_seconds_ms_or_a_date() -> None:
+    from email.utils import format_datetime
+
+    from asoto.agents.llm import retry_after_s
+
+    assert retry_after_s(_status_error(429, headers={"retry-after": "5"})) == 5
+    assert retry_after_s(_status_error(429, headers={"retry-after-ms": "1500"})) == 1.5
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 < (retry_after_s(_status_error(503, headers={"retry-after": later})) or 0) <= 30
+    assert retry_after_s(_status_error(429)) is None
+
+
+async def test_retry_after_is_honoured_and_capped() -> None:
+    import time
+
+    chat = _FlakyChat([_status_error(429, headers={"retry-after": "0.4"})], ANSWER)
+    started = time.perf_counter()
+    await LangChainStructuredModel("openai:test", chat, attempts=3, max_wait_s=5).generate("t", FeedbackDraft, [], {})
+    assert time.perf_counter() - started >= 0.38 and chat.calls == 2
+    capped = _FlakyChat([_status_error(429, headers={"retry-after": "60"})], ANSWER)
+    started = time.perf_counter()
+    await LangChainStructuredModel("openai:test", capped, attempts=3, max_wait_s=0.2).generate(
+        "t", FeedbackDraft, [], {}
+    )
+    assert time.perf_counter() - started < 2
+
+
+async def test_the_circuit_opens_to_the_fallback_and_closes_after_a_good_trial() -> None:
+    from asoto.agents.llm import CircuitBreaker
+
+    now = [0.0]
+    breaker = CircuitBreaker(failures=3, cooldown_s=30, clock=lambda: now[0])
+    primary = _FlakyChat([_status_error(503)] * 100, ANSWER)
+    backup = _FlakyChat([], ANSWER)
+    model = LangChainStructuredModel(
+        "openai:test", primary, attempts=3, fallback=backup, max_wait_s=0.001, breaker=breaker
+    )
+    for _ in range(3):  # three logical calls, each: two tries on the primary, then the fallback
+        await model.generate("t", FeedbackDraft, [], {})
+    assert breaker.state == "open" and primary.calls == 6
+    for _ in range(5):  # open: straight to the fallback, the primary is spared
+        await model.generate("t", FeedbackDraft, [], {})
+    assert primary.calls == 6 and backup.calls == 8
+    now[0] = 31.0  # cooled down: one trial call goes to the primary, which has recovered
+    primary.errors.clear()
+    await model.generate("t", FeedbackDraft, [], {})
+    assert breaker.state == "closed" and primary.calls == 7
+
+
+async def test_a_5xx_storm_with_a_fallback_loses_no_call_and_never_exceeds_three_attempts() -> None:
+    import random
+
+    rng = random.Random(5)
+
+    class Storm(_FlakyChat):
+        async def ainvoke(self, messages: Any, config: Any = None) -> BaseModel:
+            self.calls += 1
+            if rng.random() < 0.5:
+                raise _status_error(503)
+            return self.schema.model_validate(self.answer)
+
+    primary, backup = Storm([], ANSWER), _FlakyChat([], ANSWER)  # the fallback is another provider
+    model = LangChainStructuredModel("openai:test", primary, attempts=3, fallback=backup, max_wait_s=0.001)
+    succeeded = 0
+    for _ in range(200):
+        before = primary.calls + backup.calls
+        try:
+            await model.generate("t", FeedbackDraft, [], {})
+            succeeded += 1
+        except openai.APIStatusError:
+            pass
+        assert primary.calls + backup.calls - before <= 3
+    assert succeeded / 200 >= 0.99

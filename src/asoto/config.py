@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     llm: str = Field(default="offline", description="offline | openai:<model> | anthropic:<model>")
     llm_fallback: str | None = Field(default=None, description="Second provider on failure.")
     llm_timeout_s: float = 60.0
-    llm_max_attempts: int = Field(default=4, ge=1, le=10)
+    llm_max_attempts: int = Field(default=3, ge=1, le=10, description="calls per logical call, all layers together")
     embeddings: str = Field(default="offline", description="offline | openai:<model>")
 
     openai_api_key: SecretStr | None = Field(
