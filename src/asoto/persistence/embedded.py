@@ -7,6 +7,7 @@ share it on one machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from pathlib import Path
@@ -51,7 +52,8 @@ def _forget_dead_handles(pgdata: Path) -> None:
 
 
 def ensure_database(server_uri: str, name: str, *, template: str | None = None) -> str:
-    """Create database ``name`` on the server if it is missing; return its libpq URI."""
+    """Create database ``name`` on the server if it is missing; return its libpq URI. Safe when
+    several processes start at once: whoever loses the race finds the database made."""
     base_uri = server_uri
     with psycopg.connect(base_uri, autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
@@ -63,7 +65,9 @@ def ensure_database(server_uri: str, name: str, *, template: str | None = None) 
                 )
             else:
                 query = psycopg.sql.SQL("create database {}").format(ident)
-            conn.execute(query)
+            # another process may create it between our check and our create: that is fine
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                conn.execute(query)
     return with_database(base_uri, name)
 
 

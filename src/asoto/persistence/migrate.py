@@ -7,6 +7,7 @@ concurrency otherwise (reliability pitfall P5).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import psycopg
@@ -30,10 +31,29 @@ def alembic_config(uri: str, *, embedding_dim: int, embedding_model: str) -> Con
     return cfg
 
 
+def _acquire(conn: psycopg.Connection[tuple[object, ...]], timeout_s: float = 300.0) -> None:
+    """Take the lock by polling, never by waiting inside one statement.
+
+    A backend blocked in ``pg_advisory_lock()`` keeps a snapshot open for as long as it waits,
+    and the checkpointer's ``CREATE INDEX CONCURRENTLY`` (run by the holder on a second
+    connection) waits for every such snapshot: the holder waits for the waiters, which wait for
+    the holder. Short ``pg_try_advisory_lock`` polls hold no snapshot between tries."""
+    deadline = time.monotonic() + timeout_s
+    pause = 0.05
+    while True:
+        row = conn.execute("select pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()
+        if row and row[0]:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("another process has been migrating this database for too long")
+        time.sleep(pause)
+        pause = min(0.5, pause * 1.5)
+
+
 def upgrade(uri: str, *, embedding_dim: int, embedding_model: str) -> None:
     """Run migrations and the checkpointer set-up once, whoever else is starting."""
     with psycopg.connect(libpq_uri(uri), autocommit=True) as lock_conn:
-        lock_conn.execute("select pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        _acquire(lock_conn)
         try:
             command.upgrade(
                 alembic_config(uri, embedding_dim=embedding_dim, embedding_model=embedding_model),
