@@ -4,6 +4,7 @@ server on loopback (the LLM faked at its network seam), with structured output a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -30,9 +31,11 @@ from .conftest import GOOD_DRAFT, ORDINARY_LOG, first_member
 class FakeOpenAI:
     """Answers chat completions with JSON for the requested schema; the first call gets a 429."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay_s: float = 0.0, first_429: bool = True) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.delay_s = delay_s  # provider latency, so runs are in flight when a test needs them to be
+        self.first_429 = first_429
         self.app = FastAPI()
         self.app.post("/v1/chat/completions")(self.complete)
 
@@ -40,7 +43,9 @@ class FakeOpenAI:
         body = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
-        if len(self.requests) == 1:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if len(self.requests) == 1 and self.first_429:
             return JSONResponse(
                 {"error": {"message": "slow down", "type": "rate_limit", "code": "rate_limited"}}, status_code=429
             )
@@ -72,18 +77,26 @@ class FakeOpenAI:
         )
 
 
-@pytest.fixture
-def fake_openai() -> Iterator[tuple[FakeOpenAI, str]]:
-    fake = FakeOpenAI()
+@contextlib.contextmanager
+def serve_fake(fake: FakeOpenAI) -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.02)
-    yield fake, f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[tuple[FakeOpenAI, str]]:
+    fake = FakeOpenAI()
+    with serve_fake(fake) as url:
+        yield fake, url
 
 
 async def test_openai_compatible_provider_with_retry(

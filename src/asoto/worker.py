@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 from typing import Any
 
@@ -25,6 +26,7 @@ from asoto import streaming, webhooks
 from asoto.graphs.context import run_config
 from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
+from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
 from asoto.persistence.models import RunEvent
 from asoto.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
@@ -108,6 +110,7 @@ class Worker:
 
     async def _claim(self, free: int) -> int:
         """Claim up to ``free`` runs in one statement and start them; returns how many."""
+        requested = time.monotonic()  # the leases run from before the claim reached the database
         try:
             async with self.res.db.sessions.begin() as session:
                 jobs = await run_queue.claim(
@@ -116,6 +119,8 @@ class Worker:
         except IntegrityError:
             return 0  # another worker started a run of that thread first; the next round tries again
         for job in jobs:
+            seconds = self.res.settings.run_lease_s
+            job["lease"] = Lease(seconds, requested + seconds, run_id=job["run_id"], token=job["lease_token"])
             run_id = str(job["run_id"])
             task = asyncio.create_task(self._execute(job), name=f"run-{run_id}")
             self._tasks[run_id] = task
@@ -130,12 +135,15 @@ class Worker:
         if task is not None:
             task.cancel()
 
-    async def _heartbeat(self, run_id: uuid.UUID, token: uuid.UUID, runner: asyncio.Task[Any]) -> None:
-        lease = self.res.settings.run_lease_s
+    async def _heartbeat(self, run_id: uuid.UUID, token: uuid.UUID, runner: asyncio.Task[Any], lease: Lease) -> None:
+        seconds = self.res.settings.run_lease_s
         while True:
-            await asyncio.sleep(lease / 3)
+            await asyncio.sleep(seconds / 3)
+            started = time.monotonic()
             async with self.res.db.sessions.begin() as session:
-                ours, cancel = await run_queue.heartbeat(session, run_id, token, lease)
+                ours, cancel = await run_queue.heartbeat(session, run_id, token, seconds)
+            if ours:
+                lease.renewed(started)
             if not ours or cancel:
                 runner.cancel()
                 return
@@ -201,8 +209,10 @@ class Worker:
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
                     pending.extend({"id": i.id, "value": jsonable(i.value)} for i in chunk["__interrupt__"])
 
+        lease: Lease = job["lease"]
+        CURRENT_LEASE.set(lease)  # the checkpointer refuses this attempt's writes once it lapses
         runner = asyncio.create_task(drive())
-        beat = asyncio.create_task(self._heartbeat(run_id, token, runner))
+        beat = asyncio.create_task(self._heartbeat(run_id, token, runner, lease))
         try:
             await runner
         except asyncio.CancelledError:
@@ -211,6 +221,10 @@ class Worker:
                 bound.info("run.released")
                 beat.cancel()
                 return  # lease lapses; another worker continues it
+        except LeaseLost:
+            beat.cancel()
+            bound.warning("run.lease_lost")  # another worker has (or will have) the run: write nothing
+            return
         except Exception as exc:  # the worker boundary: record any failure of the graph on the run
             status, error = "error", {"error": type(exc).__name__, "message": str(exc)[:2000]}
             bound.error("run.error", error=error["error"], message=error["message"])

@@ -34,13 +34,20 @@ def libpq_uri(any_uri: str) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+# A process stopped mid-transaction (SIGSTOP, a debugger, a frozen VM) would hold its row locks
+# for as long as it is stopped, and the sweeper (SKIP LOCKED) could never take its runs over:
+# Postgres ends any session left idle in a transaction this long.
+IDLE_IN_TRANSACTION_MS = 10_000
+SESSION_OPTIONS = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+
+
 def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         sqlalchemy_url(uri),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"prepare_threshold": None},
+        connect_args={"prepare_threshold": None, "options": SESSION_OPTIONS},
     )
 
 
@@ -53,7 +60,7 @@ async def checkpoint_pool(uri: str, *, max_size: int = 20) -> AsyncIterator[Asyn
         open=False,
         max_idle=300,
         max_lifetime=3600,
-        kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
+        kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row, "options": SESSION_OPTIONS},
         check=AsyncConnectionPool.check_connection,
     )
     await pool.open(wait=True)

@@ -1,0 +1,125 @@
+"""A frozen worker (SIGSTOP past its lease) loses its runs to another worker, and when it wakes
+it writes nothing: no forked checkpoint lineage, every run finished once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from asoto.api.schemas import RunCreate
+from asoto.notify import NotificationHub
+from asoto.persistence.models import Run
+from asoto.resources import Resources
+from asoto.services import runs
+from asoto.services.keys import Principal
+from asoto.worker import Worker
+
+from .conftest import ORDINARY_LOG, first_member
+from .test_openai_compatible import FakeOpenAI, serve_fake
+
+RUNS = 6
+SERVICE = Principal(id="test:service", role="service")
+
+
+async def _runs(res: Resources, ids: list[uuid.UUID]) -> list[Run]:
+    async with res.db.sessions() as session:
+        return list((await session.scalars(select(Run).where(Run.run_id.in_(ids)))).all())
+
+
+async def test_a_frozen_worker_is_taken_over_and_never_forks_a_thread(
+    tmp_path: Path, db_uri: str, resources: Resources
+) -> None:
+    fake = FakeOpenAI(delay_s=1.5, first_429=False)  # slow provider: runs are in flight when we freeze
+    with serve_fake(fake) as base_url:
+        env = {
+            **os.environ,
+            "ASOTO_HOME": str(tmp_path),
+            "ASOTO_DATABASE_URL": db_uri,
+            "ASOTO_LLM": "openai:gpt-test",
+            "OPENAI_BASE_URL": base_url,
+            "OPENAI_API_KEY": "sk-fake",
+            "ASOTO_RUN_LEASE_S": "3",
+            "ASOTO_WORKER_POLL_S": "0.2",
+            "ASOTO_LOG_LEVEL": "WARNING",
+        }
+        frozen = subprocess.Popen([sys.executable, "-m", "asoto.cli", "worker"], env=env)
+        try:
+            member = await first_member(resources)
+            ids = []
+            async with resources.db.sessions.begin() as session:
+                for _ in range(RUNS):
+                    body = RunCreate(
+                        assistant_id="log_feedback",
+                        input={"member_id": str(member.id), "log": ORDINARY_LOG},
+                        if_not_exists="create",
+                    )
+                    ids.append((await runs.create(resources, session, SERVICE, uuid.uuid4(), body)).run_id)
+            deadline = time.monotonic() + 60
+            while not all(r.status == "running" for r in await _runs(resources, ids)):
+                assert time.monotonic() < deadline, "the worker did not claim the runs"
+                await asyncio.sleep(0.1)
+            owners = {r.lease_owner for r in await _runs(resources, ids)}
+            os.kill(frozen.pid, signal.SIGSTOP)  # frozen mid-run, past its lease
+            stopped_at = time.monotonic()
+
+            # another worker takes over once the leases lapse (the sweeper is not blocked by the
+            # frozen worker's transactions: idle_in_transaction_session_timeout ends them)
+            settings = resources.settings.model_copy(update={"run_lease_s": 3.0, "worker_poll_s": 0.2})
+            resources.settings = settings  # type: ignore[misc]
+            hub = NotificationHub(resources.uri)
+            await hub.start()
+            rescuer = Worker(resources, hub, concurrency=RUNS)
+            await rescuer.start()
+            try:
+                deadline = time.monotonic() + 90
+                while not all(r.status == "success" for r in await _runs(resources, ids)):
+                    assert time.monotonic() < deadline, [r.status for r in await _runs(resources, ids)]
+                    await asyncio.sleep(0.2)
+                takeover_s = time.monotonic() - stopped_at
+                done = await _runs(resources, ids)
+                # taken over (a busy 2-core machine may need a third attempt: a lapsed local lease
+                # is given up, never written through)
+                assert all(r.attempt >= 2 for r in done) and owners.isdisjoint({r.lease_owner for r in done})
+                os.kill(frozen.pid, signal.SIGCONT)  # it wakes, its model calls return…
+                await asyncio.sleep(4)  # …and its next checkpoint write is refused
+            finally:
+                await rescuer.stop()
+                await hub.stop()
+        finally:
+            os.kill(frozen.pid, signal.SIGCONT)
+            frozen.terminate()
+            frozen.wait(timeout=30)
+    async with resources.db.sessions() as session:
+        forks = (
+            await session.execute(
+                text(
+                    "select thread_id, parent_checkpoint_id, count(*) from checkpoints "
+                    "where checkpoint_ns = '' and parent_checkpoint_id is not null "
+                    "group by thread_id, parent_checkpoint_id having count(*) > 1"
+                )
+            )
+        ).all()
+        statuses = [r.status for r in await _runs(resources, ids)]
+        detail = [
+            (
+                await session.execute(
+                    text(
+                        "select checkpoint_id, metadata->>'source', metadata->>'step', metadata->>'run_id' "
+                        "from checkpoints where thread_id = :t and parent_checkpoint_id = :p"
+                    ),
+                    {"t": t, "p": p},
+                )
+            ).all()
+            for t, p, _ in forks
+        ]
+    assert forks == [], detail
+    assert statuses == ["success"] * RUNS
+    assert takeover_s < 60, takeover_s  # lease 3 s + sweep 1.5 s + idle-transaction timeout 10 s, plus the work
