@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -93,3 +94,66 @@ async def test_workers_never_run_two_runs_of_one_thread_at_once(resources: Resou
     async with resources.db.sessions.begin() as session:
         second = await run_queue.claim(session, owner="w2", lease_s=30, limit=10)
     assert len(first) == 1 and second == []
+
+
+async def test_a_draining_worker_hands_its_runs_back_at_once(settings: Any, resources: Resources) -> None:
+    """SIGTERM drain: runs that cannot finish in the grace period are released (pending, no lease,
+    the attempt not counted), and another worker finishes them within a second or two."""
+    import dataclasses
+    import time
+
+    from asoto.api.schemas import RunCreate
+    from asoto.services import runs as runs_service
+    from asoto.services.keys import Principal
+
+    from .conftest import GOOD_DRAFT, ORDINARY_LOG, ScriptedModel, first_member
+
+    class Slow(ScriptedModel):
+        async def generate(self, task: str, schema: Any, messages: Any, facts: Any) -> Any:
+            await asyncio.sleep(30)
+            return await super().generate(task, schema, messages, facts)
+
+    member = await first_member(resources)
+    slow = dataclasses.replace(resources)  # the same database, a model that never answers in time
+    slow.model = Slow({"log_feedback.draft": [GOOD_DRAFT], "risk.assess": [{"level": "none", "reasons": []}]})
+    hub = NotificationHub(resources.uri)
+    await hub.start()
+    draining = Worker(slow, hub, concurrency=4)
+    await draining.start()
+    ids = []
+    async with resources.db.sessions.begin() as session:
+        for _ in range(4):
+            body = RunCreate(
+                assistant_id="log_feedback",
+                input={"member_id": str(member.id), "log": ORDINARY_LOG},
+                if_not_exists="create",
+            )
+            principal = Principal(id="test:service", role="service")
+            ids.append((await runs_service.create(resources, session, principal, uuid.uuid4(), body)).run_id)
+    deadline = time.monotonic() + 20
+    while True:
+        async with resources.db.sessions() as session:
+            statuses = [(await session.get(Run, r, populate_existing=True)).status for r in ids]  # type: ignore[union-attr]
+        if all(s == "running" for s in statuses):
+            break
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    await draining.stop(grace_s=0.5)
+    async with resources.db.sessions() as session:
+        handed = [await session.get(Run, r, populate_existing=True) for r in ids]
+    assert all(r is not None and r.status == "pending" and r.lease_token is None and r.attempt == 0 for r in handed)
+    rescuer = Worker(resources, hub, concurrency=4)
+    started = time.monotonic()
+    await rescuer.start()
+    try:
+        while True:
+            async with resources.db.sessions() as session:
+                done = [await session.get(Run, r, populate_existing=True) for r in ids]
+            if all(r is not None and r.status == "success" for r in done):
+                break
+            assert time.monotonic() - started < 30
+            await asyncio.sleep(0.1)
+    finally:
+        await rescuer.stop()
+        await hub.stop()
+    assert all(r is not None and r.attempt == 1 for r in done)  # the drained attempt did not count

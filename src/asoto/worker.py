@@ -57,7 +57,8 @@ class Worker:
         self._loop_task = asyncio.create_task(self._run_loop(), name="asoto-worker")
 
     async def stop(self, grace_s: float = 10.0) -> None:
-        """Stop claiming; give running runs a grace period, then cancel (they will be requeued)."""
+        """Stop claiming; give running runs a grace period, then cancel them and hand them back
+        (pending again, lease released: another worker continues them from their checkpoint)."""
         self._stopping = True
         self.hub.new_run.set()
         if self._loop_task:
@@ -218,9 +219,13 @@ class Worker:
         except asyncio.CancelledError:
             status, error = "interrupted", {"error": "Cancelled", "message": "the run was cancelled"}
             if self._stopping:
-                bound.info("run.released")
                 beat.cancel()
-                return  # lease lapses; another worker continues it
+                # draining: hand the run back now, so another worker takes it within a second
+                # instead of waiting for the lease to lapse
+                async with self.res.db.sessions.begin() as session:
+                    released = await run_queue.release(session, run_id, token)
+                bound.info("run.released", handed_back=released)
+                return
         except LeaseLost:
             beat.cancel()
             bound.warning("run.lease_lost")  # another worker has (or will have) the run: write nothing

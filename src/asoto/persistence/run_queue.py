@@ -164,6 +164,27 @@ async def set_thread_after_run(
     )
 
 
+async def release(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID) -> bool:
+    """Hand a run back at once (a draining worker): pending again, lease cleared, the attempt not
+    counted against ``max_attempts``; the next worker continues from the last checkpoint."""
+    done = await session.scalar(
+        update(Run)
+        .where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
+        .values(
+            status="pending",
+            attempt=Run.attempt - 1,
+            lease_token=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=func.now(),
+        )
+        .returning(Run.run_id)
+    )
+    if done is not None:
+        await notify(session, CH_NEW_RUN, str(run_id))
+    return done is not None
+
+
 async def cancel_pending(session: AsyncSession, run_id: uuid.UUID) -> bool:
     done = await session.scalar(
         update(Run)
