@@ -58,9 +58,13 @@ def test_six_processes_against_one_external_postgres(pg_server_uri: str, tmp_pat
         env = {**os.environ, "ASOTO_HOME": str(tmp_path), "ASOTO_DATABASE_URL": uri, "ASOTO_LOG_LEVEL": "WARNING"}
         codes, seconds = _start_all(env)
         assert codes == [0] * PROCESSES and seconds < 60, (codes, seconds)
+        heads = sorted(
+            p.name.split("_")[0]
+            for p in (Path(__file__).parents[1] / "src/asoto/persistence/migrations/versions").glob("0*.py")
+        )
         with psycopg.connect(uri) as conn:
             [(version,)] = conn.execute("select version_num from alembic_version").fetchall()
-            assert version == "0004"
+            assert version == heads[-1]  # applied once, to the head
     finally:
         with psycopg.connect(pg_server_uri, autocommit=True) as conn:
             conn.execute(f"drop database if exists {name} with (force)")

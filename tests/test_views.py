@@ -8,6 +8,7 @@ members), and must reach coaches and admins. The member still sees that the log 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -76,6 +77,7 @@ async def test_a_held_draft_is_seen_by_its_deciders_only(api: Api, resources: Re
         for text in draft_texts:
             assert text not in seen, f"the {who} saw the draft"
         assert "evidence" not in seen, f"the {who} saw the coach-facing evidence"
+        await asyncio.sleep(1.05)  # a member key may make 20 requests a second (services.limits)
         result = (await api.client.get(f"/threads/{thread_id}/runs/{run_id}/join", headers=api.as_key(key))).json()
         assert result["status"] == "pending_review"  # they see that it waits for a person
         [interrupt] = result["__interrupt__"]

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     key_cache_s: float = Field(
         default=1.0, ge=0, le=1.0, description="how long a key lookup is reused: a revoked key stops within this"
     )
+    rate_auth_failures_per_min: int = Field(default=30, ge=0, description="failed key checks per client address")
+    rate_requests_per_s: int = Field(default=20, ge=0, description="requests per member key per second (0 = off)")
+    rate_trusted_requests_per_s: int = Field(
+        default=0, ge=0, description="per service, coach or admin key per second (0 = off: the product's backend)"
+    )
+    rate_active_runs_per_member: int = Field(default=20, ge=0, description="pending or running runs per member")
     public_docs: bool = Field(
         default=False, description="serve /docs, /redoc, /openapi.json and /info without a key (on in the demo)"
     )

@@ -10,7 +10,8 @@
     │   ├── ThreadBusy              (409, thread_busy)
     │   └── NotInterrupted          (409, not_interrupted)
     ├── PayloadTooLarge             (413, payload_too_large)
-    └── InvalidInput                (422, invalid_input)
+    ├── InvalidInput                (422, invalid_input)
+    └── RateLimited                 (429, rate_limited; with Retry-After)
 
 Domain code raises these and never ``HTTPException``; ``api.errors`` maps them to
 ``{"detail": str, "code": str}`` in one handler.
@@ -75,3 +76,12 @@ class PayloadTooLarge(AsotoError):
 class InvalidInput(AsotoError):
     status_code = 422
     code = "invalid_input"
+
+
+class RateLimited(AsotoError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, detail: str, *, retry_after_s: float, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after_s = max(1, int(retry_after_s + 0.999))

@@ -107,6 +107,10 @@ class Worker:
         handled = await expire_due(self.res)
         if handled:
             log.info("approvals.expired_or_escalated", count=handled)
+        from asoto.services.limits import prune
+
+        async with self.res.db.sessions.begin() as session:
+            await prune(session)
         await webhooks.deliver_due(self.res, self._http)
 
     async def _claim(self, free: int) -> int:

@@ -32,11 +32,35 @@ async def get_principal(
     x_api_key: Annotated[str | None, Header()] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
+    """The caller, with the rate limits that hold across replicas (``services.limits``): failed
+    key checks per client address, and requests per key."""
+    from asoto.errors import Unauthenticated
+    from asoto.services import limits
+
     key = x_api_key
     if not key and authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
     keys: KeyCache = request.state.keys
-    return await keys.principal(key)
+    res: Resources = request.state.resources
+    settings = res.settings
+    try:
+        principal = await keys.principal(key)
+    except Unauthenticated:
+        client = request.client.host if request.client else "unknown"
+        async with res.db.sessions.begin() as session:
+            await limits.hit(
+                session,
+                f"authfail:{client}",
+                limit=settings.rate_auth_failures_per_min,
+                window_s=60,
+                what="failed key checks",
+            )
+        raise
+    per_s = settings.rate_requests_per_s if principal.role == "member" else settings.rate_trusted_requests_per_s
+    if per_s > 0:
+        async with res.db.sessions.begin() as session:
+            await limits.hit(session, f"key:{principal.id}", limit=per_s, window_s=1, what="requests for this key")
+    return principal
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from asoto.errors import AsotoError
+from asoto.errors import AsotoError, RateLimited
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,10 @@ def install(app: FastAPI) -> None:
     async def _asoto(_: Request, exc: AsotoError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("api.error", code=exc.code, detail=exc.detail)
-        return error_response(exc.status_code, exc.code, exc.detail)
+        response = error_response(exc.status_code, exc.code, exc.detail)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -29,7 +29,7 @@ from asoto.persistence import run_queue
 from asoto.persistence.models import Member, Run, Thread
 from asoto.resources import Resources
 from asoto.serialize import state_interrupts
-from asoto.services import threads
+from asoto.services import limits, threads
 from asoto.services.keys import Principal
 from asoto.tools import approvals
 
@@ -237,6 +237,8 @@ async def create(
     else:
         assert body.input is not None
         validated, member_id = await _validate_input(session, principal, flow, body.input)
+        if member_id is not None:
+            await limits.check_member_runs(session, member_id, limit=res.settings.rate_active_runs_per_member)
         kwargs = {"input": validated}
         if thread.member_id is None and member_id is not None:
             thread.member_id = member_id
