@@ -421,3 +421,20 @@ async def test_a_failing_graph_is_an_error_run_not_a_500(
             )
         ).status_code == 200
         await asyncio.sleep(0)
+
+
+async def test_a_cancel_right_after_create_is_never_lost(api: Api) -> None:
+    """cancel then cancel(wait) straight after runs.create, racing the worker's claim: every run
+    ends cancelled, quickly (a pending-cancel that lost the race to a claim asks the attempt to stop)."""
+    import time
+
+    started = time.monotonic()
+    for _ in range(20):
+        thread_id = await api.thread()
+        run = (await api.client.post(f"/threads/{thread_id}/runs", json=api.log_body())).json()
+        await api.client.post(f"/threads/{thread_id}/runs/{run['run_id']}/cancel")
+        waited = await api.client.post(f"/threads/{thread_id}/runs/{run['run_id']}/cancel?wait=true")
+        assert waited.status_code in (202, 204)
+        final = (await api.client.get(f"/threads/{thread_id}/runs/{run['run_id']}")).json()
+        assert final["status"] in ("interrupted", "success"), final  # success: it finished before the cancel landed
+    assert time.monotonic() - started < 60

@@ -48,6 +48,10 @@ class Worker:
         self.concurrency = concurrency or res.settings.worker_concurrency
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # a cancel stops a run's graph, never the attempt's bookkeeping: it may arrive before the
+        # graph has started (right after the claim), so it is remembered until the graph exists
+        self._runners: dict[str, asyncio.Task[None]] = {}
+        self._cancel_asked: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._http = httpx.AsyncClient(transport=webhook_transport)
@@ -133,12 +137,20 @@ class Worker:
         return len(jobs)
 
     def _forget(self, task: asyncio.Task[None]) -> None:
-        self._tasks.pop(task.get_name().removeprefix("run-"), None)
+        run_id = task.get_name().removeprefix("run-")
+        self._tasks.pop(run_id, None)
+        self._runners.pop(run_id, None)
+        self._cancel_asked.discard(run_id)
 
     def _cancel_local(self, run_id: str) -> None:
-        task = self._tasks.get(run_id)
-        if task is not None:
-            task.cancel()
+        """A cancel for a run this worker holds: stop its graph now, or as soon as it starts."""
+        if run_id not in self._tasks:
+            return
+        runner = self._runners.get(run_id)
+        if runner is not None:
+            runner.cancel()
+        else:
+            self._cancel_asked.add(run_id)
 
     async def _heartbeat(self, run_id: uuid.UUID, token: uuid.UUID, runner: asyncio.Task[Any], lease: Lease) -> None:
         seconds = self.res.settings.run_lease_s
@@ -217,6 +229,9 @@ class Worker:
         lease: Lease = job["lease"]
         CURRENT_LEASE.set(lease)  # the checkpointer refuses this attempt's writes once it lapses
         runner = asyncio.create_task(drive())
+        self._runners[str(run_id)] = runner
+        if str(run_id) in self._cancel_asked:
+            runner.cancel()
         beat = asyncio.create_task(self._heartbeat(run_id, token, runner, lease))
         try:
             await runner

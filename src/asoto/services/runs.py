@@ -354,11 +354,15 @@ def result(run: Run) -> dict[str, Any]:
 
 
 async def cancel(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+    """Cancel a run whatever it is doing now. The status read first may be stale (a worker can
+    claim the run between that read and the cancel), so a pending-cancel that finds the run no
+    longer pending asks the running attempt to stop instead: a cancel is never lost."""
     run = await get_visible(session, principal, thread_id, run_id)
     if principal.role == "coach":
         raise Forbidden("coach keys cannot cancel runs")
-    if run.status == "pending":
-        await run_queue.cancel_pending(session, run_id)
+    if run.status in run_queue.TERMINAL:
+        return run
+    if await run_queue.cancel_pending(session, run_id):
         thread = await threads.get_visible(session, principal, thread_id, lock=True)
         await run_queue.set_thread_after_run(
             session,
@@ -367,6 +371,6 @@ async def cancel(session: AsyncSession, principal: Principal, thread_id: uuid.UU
             values=thread.values,
             interrupts=thread.interrupts,
         )
-    elif run.status == "running":
+    else:
         await run_queue.request_cancel(session, run_id)
     return run
