@@ -4,6 +4,7 @@ it writes nothing: no forked checkpoint lineage, every run finished once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,10 +13,13 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import select, text
 
 from asoto.api.schemas import RunCreate
 from asoto.notify import NotificationHub
+from asoto.persistence import run_queue
+from asoto.persistence.database import application_name
 from asoto.persistence.models import Run
 from asoto.resources import Resources
 from asoto.services import runs
@@ -123,3 +127,53 @@ async def test_a_frozen_worker_is_taken_over_and_never_forks_a_thread(
     assert forks == [], detail
     assert statuses == ["success"] * RUNS
     assert takeover_s < 60, takeover_s  # lease 3 s + sweep 1.5 s + idle-transaction timeout 10 s, plus the work
+
+
+async def test_a_process_stopped_mid_pipeline_is_fenced_and_its_run_taken_over(
+    db_uri: str, resources: Resources
+) -> None:
+    """Postgres's idle-in-transaction timeout never fires for a backend left mid-pipeline (Bind and
+    Execute sent, Sync not): it stays ``active`` with its row locks. The sweeper ends the sessions
+    of such a process once its lease is long gone, and takes the run over."""
+    member = await first_member(resources)
+    async with resources.db.sessions.begin() as session:
+        body = RunCreate(
+            assistant_id="log_feedback",
+            input={"member_id": str(member.id), "log": ORDINARY_LOG},
+            if_not_exists="create",
+        )
+        run_id = (await runs.create(resources, session, SERVICE, uuid.uuid4(), body)).run_id
+        await session.execute(
+            text(
+                "update runs set status = 'running', attempt = 1, lease_token = gen_random_uuid(), "
+                "lease_owner = 'gone-host:1:abcdef/123456', lease_expires_at = now() - interval '60 seconds' "
+                "where run_id = :r"
+            ),
+            {"r": run_id},
+        )
+    stopped = psycopg.connect(db_uri, autocommit=True, application_name=application_name("gone-host:1:abcdef"))
+    try:  # the stopped process's backend: a share lock taken inside a pipeline that never synced
+        pg = stopped.pgconn
+        pg.enter_pipeline_mode()
+        pg.send_query_params(b"begin", None)
+        pg.send_query_params(b"select 1 from runs where run_id = $1 for share", [str(run_id).encode()])
+        pg.flush()
+        await asyncio.sleep(0.5)
+        async with resources.db.sessions.begin() as session:
+            assert await run_queue.sweep_expired(session, max_attempts=3) == []  # locked: skipped
+        async with resources.db.sessions.begin() as session:
+            fenced = await run_queue.fence_lapsed_owners(session, grace_s=10, own_process="this-host:2:fedcba")
+        assert fenced == ["gone-host:1:abcdef/123456"]
+        deadline = time.monotonic() + 5
+        while True:
+            async with resources.db.sessions.begin() as session:
+                if await run_queue.sweep_expired(session, max_attempts=3) == [run_id]:
+                    break
+            assert time.monotonic() < deadline, "the run stayed locked after its owner was fenced"
+            await asyncio.sleep(0.1)
+        # a run of a live process (lease not long lapsed) is never fenced
+        async with resources.db.sessions.begin() as session:
+            assert await run_queue.fence_lapsed_owners(session, grace_s=10, own_process="x") == []
+    finally:
+        with contextlib.suppress(Exception):
+            stopped.close()

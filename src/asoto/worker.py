@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import time
 import uuid
 from typing import Any
@@ -27,6 +25,7 @@ from asoto.graphs.context import run_config
 from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
 from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
+from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG
 from asoto.persistence.models import RunEvent
 from asoto.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
@@ -46,7 +45,8 @@ class Worker:
         self.res = res
         self.hub = hub
         self.concurrency = concurrency or res.settings.worker_concurrency
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # the lease owner names this process as its database connections do (application_name)
+        self.owner = f"{PROCESS_TAG}/{uuid.uuid4().hex[:6]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # a cancel stops a run's graph, never the attempt's bookkeeping: it may arrive before the
         # graph has started (right after the claim), so it is remembered until the graph exists
@@ -103,6 +103,12 @@ class Worker:
             swept = await run_queue.sweep_expired(session, max_attempts=self.res.settings.run_max_attempts)
         if swept:
             log.warning("worker.swept", runs=[str(r) for r in swept])
+        async with self.res.db.sessions.begin() as session:
+            fenced = await run_queue.fence_lapsed_owners(
+                session, grace_s=IDLE_IN_TRANSACTION_MS / 1000, own_process=PROCESS_TAG
+            )
+        if fenced:
+            log.warning("worker.fenced_stopped_process", owners=fenced)
 
     async def sweep_approvals(self) -> None:
         """Expire or escalate overdue approvals, then send due webhooks (never blocking runs)."""

@@ -8,6 +8,9 @@ pooler in front of Postgres does not break it).
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +43,19 @@ def libpq_uri(any_uri: str) -> str:
 IDLE_IN_TRANSACTION_MS = 10_000
 SESSION_OPTIONS = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
 
+# That timeout is armed only when a backend waits for a new command. A process stopped in the
+# middle of a pipeline (psycopg's ``executemany``: Bind/Execute sent, Sync not yet) leaves its
+# backend ``active`` and its locks held for as long as it is stopped. So every connection names
+# the process that opened it, and a worker's lease names the same process: the sweeper can end
+# the backends of a process whose lease lapsed long ago and still holds the run (see
+# ``run_queue.fence_lapsed_owners``).
+PROCESS_TAG = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def application_name(process_tag: str) -> str:
+    """The ``application_name`` of a process's connections (Postgres keeps 63 bytes)."""
+    return f"asoto {process_tag}"[:63]
+
 
 def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
@@ -47,7 +63,11 @@ def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"prepare_threshold": None, "options": SESSION_OPTIONS},
+        connect_args={
+            "prepare_threshold": None,
+            "options": SESSION_OPTIONS,
+            "application_name": application_name(PROCESS_TAG),
+        },
     )
 
 
@@ -60,7 +80,13 @@ async def checkpoint_pool(uri: str, *, max_size: int = 20) -> AsyncIterator[Asyn
         open=False,
         max_idle=300,
         max_lifetime=3600,
-        kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row, "options": SESSION_OPTIONS},
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": None,
+            "row_factory": dict_row,
+            "options": SESSION_OPTIONS,
+            "application_name": application_name(PROCESS_TAG),
+        },
         check=AsyncConnectionPool.check_connection,
     )
     await pool.open(wait=True)

@@ -252,6 +252,29 @@ async def sweep_expired(session: AsyncSession, *, max_attempts: int) -> list[uui
     return swept
 
 
+_FENCE_LAPSED = text("""
+select distinct r.lease_owner, a.pid, pg_terminate_backend(a.pid) as ended
+from runs r
+join pg_stat_activity a on a.application_name = left('asoto ' || split_part(r.lease_owner, '/', 1), 63)
+where r.status = 'running' and r.lease_expires_at < now() - make_interval(secs => :grace)
+  and split_part(r.lease_owner, '/', 1) <> :own and a.pid <> pg_backend_pid()
+""")
+
+
+async def fence_lapsed_owners(session: AsyncSession, *, grace_s: float, own_process: str) -> list[str]:
+    """End the database sessions of processes whose lease lapsed more than ``grace_s`` ago and
+    which still hold the run locked (the sweep, SKIP LOCKED, could not take it).
+
+    Only a stopped process does that: a live one would have heartbeated or finished its
+    transaction, and one idle in a transaction is ended by the server after the same grace. This
+    is the case the server's timeout misses (stopped mid-pipeline, backend ``active``). Ending
+    its sessions rolls its transaction back and releases the row; the next sweep hands the run
+    over, and the process, if it ever wakes, finds its connections gone and its token stale."""
+    async with session.begin_nested():
+        rows = (await session.execute(_FENCE_LAPSED, {"grace": grace_s, "own": own_process})).all()
+    return sorted({owner for owner, _pid, ended in rows if ended})
+
+
 async def get_run(session: AsyncSession, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run | None:
     return await session.scalar(select(Run).where(and_(Run.run_id == run_id, Run.thread_id == thread_id)))
 
