@@ -285,3 +285,49 @@ async def test_a_failing_risk_model_holds_the_log(resources: Resources) -> None:
     )
     assert out["status"] == "pending_review" and "risk_check_unavailable" in out["risk"]["reasons"]
     assert "__interrupt__" in out
+
+
+async def test_the_same_valid_draft_is_never_held_for_quality_whoever_writes_the_log(resources: Resources) -> None:
+    """Issue 11 item 8: a fake model returning one valid Japanese draft sent 1 in ~40 ordinary logs
+    to a person as ``quality_check_failed``. The cause was the member, not timing: one seeded member
+    in 20 has locale ``en``, and the check required English there even when the member wrote in
+    Japanese. The feedback may be in the member's language or in the language of the log."""
+    model = ScriptedModel({"log_feedback.draft": [GOOD_DRAFT], "risk.assess": [{"level": "none", "reasons": []}]})
+    async with resources.db.sessions() as session:
+        english = (await session.scalars(select(Member).where(Member.locale == "en").limit(10))).all()
+        japanese = (await session.scalars(select(Member).where(Member.locale == "ja").limit(30))).all()
+    assert len(english) == 10
+    held = []
+    for member in [*english, *japanese]:
+        out = await _run(resources, {"member_id": str(member.id), "log": ORDINARY_LOG}, uuid.uuid4(), model=model)
+        if out["status"] != "published":
+            held.append((member.locale, out["__interrupt__"][0].value["reasons"]))
+    assert held == []
+
+
+async def test_a_draft_in_neither_language_is_held_and_the_reason_says_why(resources: Resources) -> None:
+    member = await first_member(resources, locale="en")
+    log = {"title": "Morning", "content": "I went for a 5 km run this morning and felt great. I want to keep going."}
+    model = ScriptedModel({"log_feedback.draft": [GOOD_DRAFT], "risk.assess": [{"level": "none", "reasons": []}]})
+    out = await _run(resources, {"member_id": str(member.id), "log": log}, uuid.uuid4(), model=model)
+    assert out["status"] == "pending_review"
+    request = out["__interrupt__"][0].value
+    assert request["reasons"] == ["quality_check_failed"]
+    assert request["proposal"]["issues"] == ["feedback is not written in English"]
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+async def test_the_offline_writer_passes_its_own_check_across_languages(resources: Resources, locale: str) -> None:
+    """Members write in the other language too (an English-locale member writing Japanese, and the
+    reverse); the offline writer's output must pass the same check, or every such log is held."""
+    member = await first_member(resources, locale=locale)
+    logs = [
+        ORDINARY_LOG,
+        {"title": "読書", "content": "通勤中に本を30ページ読んだ。新しい考え方に出会えて面白かった。"},
+        {"title": "Morning", "content": "I went for a 5 km run this morning and felt great."},
+        {"title": "Team", "content": "Had a long meeting with my team. We finally agreed on the plan for next month."},
+        {"title": "mix", "content": "今日はSlackでteamとsyncした。Next stepを決めた。"},
+    ]
+    for log in logs:
+        out = await _run(resources, {"member_id": str(member.id), "log": log}, uuid.uuid4())
+        assert out["status"] == "published", (log, out["__interrupt__"][0].value, out.get("draft"))

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     llm_fallback: str | None = Field(default=None, description="Second provider on failure.")
     llm_timeout_s: float = 60.0
     llm_max_attempts: int = Field(default=3, ge=1, le=10, description="calls per logical call, all layers together")
+    llm_max_wait_s: float = Field(default=20.0, ge=0, description="longest wait between tries (caps Retry-After)")
     embeddings: str = Field(default="offline", description="offline | openai:<model>")
 
     openai_api_key: SecretStr | None = Field(
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("ASOTO_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+    )
+    anthropic_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASOTO_ANTHROPIC_BASE_URL", "ANTHROPIC_BASE_URL"),
+        description="an Anthropic-compatible endpoint (a gateway or proxy)",
     )
 
     log_format: LogFormat = "auto"
@@ -80,6 +86,21 @@ class Settings(BaseSettings):
         if provider != "offline" and ":" not in value:
             raise ValueError(f"{value!r} needs a model name, e.g. {provider}:<model>")
         return value
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the output guard: no model output may carry one."""
+        from sqlalchemy.engine import make_url
+
+        values = [
+            v.get_secret_value()
+            for v in (self.openai_api_key, self.anthropic_api_key, self.approval_webhook_secret)
+            if v is not None
+        ]
+        if self.database_url is not None:
+            password = make_url(self.database_url.get_secret_value()).password
+            if password:
+                values.append(str(password))
+        return [v for v in values if v]
 
     @property
     def pgdata(self) -> Path:

@@ -297,7 +297,14 @@ async def _expire(engine: Engine, approval_id: str) -> None:
             .where(Approval.id == uuid.UUID(approval_id))
             .values(deadline=Approval.created_at - timedelta(seconds=1))
         )
-    await expire_due(engine.res)
+    # the sweep skips an approval whose row is locked (the run that raised it may still be
+    # committing its bookkeeping): try again, as the worker's periodic sweep would
+    for _ in range(100):
+        await expire_due(engine.res)
+        approval = await _approval_status(engine, approval_id)
+        if approval.status != "pending" or approval.escalated_at is not None:
+            return
+        await asyncio.sleep(0.05)
 
 
 async def run_approval(

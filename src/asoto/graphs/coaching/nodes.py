@@ -22,6 +22,7 @@ from asoto.agents import coach as coach_agent
 from asoto.agents import llm, risk_assessor
 from asoto.graphs.coaching.state import MESSAGE_WINDOW, CoachingState, MemberReply
 from asoto.graphs.context import Context, ids_of
+from asoto.safety import output_guard
 from asoto.tools import coaching, members
 from asoto.tools.coaching_plan import make_plan
 from asoto.tools.text import clip
@@ -133,6 +134,13 @@ async def check_turn(state: CoachingState, runtime: Runtime[Context]) -> dict[st
         content=_draft(state)["message"],
         subject="coach_turn",
     )
+    leaked = output_guard.leaks(
+        _draft(state)["message"],
+        source="\n".join(str(m.content) for m in state.get("messages", []) if m.type == "human"),
+        secrets=ctx.settings.secret_values(),
+    )
+    if leaked:  # a turn that repeats its instructions or a secret is read by a coach first
+        risk = {**risk, "level": "review", "reasons": [*risk["reasons"], *leaked]}
     return {"turn_risk": risk}
 
 

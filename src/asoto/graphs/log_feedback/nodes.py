@@ -16,6 +16,7 @@ from langgraph.runtime import Runtime
 from asoto.agents import feedback_writer, llm, risk_assessor
 from asoto.graphs.context import Context, ids_of
 from asoto.graphs.log_feedback.state import LogFeedbackEdit, State
+from asoto.safety import output_guard
 from asoto.tools import logs, members, scoring
 from asoto.tools.feedback_check import check_feedback
 
@@ -104,11 +105,19 @@ async def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 async def check(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Check the draft; redraft while allowed, else send failing drafts and risky logs to a person."""
-    issues = check_feedback(state["draft"], state["locale"])
+    log = state["log"]
+    source = f"{log['title']}\n{log['content']}"
+    issues = check_feedback(state["draft"], state["locale"], source)
+    leaked = output_guard.leaks(
+        "\n".join(str(v) for v in state["draft"].values()),
+        source=source,
+        secrets=runtime.context.settings.secret_values(),
+    )
+    issues += [output_guard.ISSUE_TEXT[x] for x in leaked]
     redraft = bool(issues) and state.get("drafts", 0) <= runtime.context.settings.feedback_max_redrafts
     reasons = list(state["risk"]["reasons"])
     if issues and not redraft:
-        reasons.append("quality_check_failed")
+        reasons += leaked or ["quality_check_failed"]
     return {"issues": issues, "redraft": redraft, "review_reasons": reasons}
 
 
@@ -140,7 +149,7 @@ async def review(state: State, config: RunnableConfig, runtime: Runtime[Context]
         {
             "kind": KIND,
             "subject": {"member_id": state["member_id"]},
-            "proposal": {"feedback": state["draft"]},
+            "proposal": {"feedback": state["draft"], "issues": list(state.get("issues") or [])},
             "requested_by": runtime.context.actor,
             "reasons": state["review_reasons"],
             "approval_key": f"{KIND}:{state['log_id']}",
