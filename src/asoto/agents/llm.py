@@ -205,6 +205,7 @@ class LangChainStructuredModel:
             _init_chat(spec, settings),
             attempts=settings.llm_max_attempts,
             fallback=_init_chat(fallback, settings) if fallback else None,
+            max_wait_s=settings.llm_max_wait_s,
         )
 
     async def generate(
@@ -261,8 +262,11 @@ def _init_chat(spec: str, settings: Settings) -> Any:
             kwargs["api_key"] = settings.openai_api_key
         if settings.openai_base_url:
             kwargs["base_url"] = settings.openai_base_url
-    elif provider == "anthropic" and settings.anthropic_api_key:
-        kwargs["api_key"] = settings.anthropic_api_key
+    elif provider == "anthropic":
+        if settings.anthropic_api_key:
+            kwargs["api_key"] = settings.anthropic_api_key
+        if settings.anthropic_base_url:
+            kwargs["base_url"] = settings.anthropic_base_url
     return init_chat_model(model, model_provider=provider, **kwargs)
 
 
