@@ -1,12 +1,13 @@
-"""Checkpoint storage of a 30-turn coaching session: bytes per turn at turns 1, 10 and 30.
+"""Checkpoint storage of a 100-turn coaching session: bytes per turn at turns 1, 10, 50 and 100.
 
 Drives the coaching graph on the real Postgres checkpointer with a scripted coach whose turns
 are ~200 characters and member replies of ~150 characters (Japanese), and measures what the
 thread occupies in ``checkpoints``, ``checkpoint_blobs`` and ``checkpoint_writes`` after each
-turn. The same session runs twice in one go: with the flow's message window (as shipped) and
-with the window disabled (every message kept in state), so the ratio shows what trimming saves.
+turn. The same session runs three times in one go: with the message window and checkpoint
+retention (as shipped), with the window only, and with neither (every message and checkpoint
+kept), so the ratios show what each saves.
 
-    python bench/checkpoint_growth.py [--turns 30]
+    python bench/checkpoint_growth.py [--turns 100]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from asoto.graphs.coaching import nodes
 from asoto.graphs.context import run_config
 from asoto.persistence import embedded
 from asoto.persistence.models import Member
+from asoto.persistence.retention import prune_checkpoints
 from asoto.resources import open_resources
 from asoto.seed import FEELINGS, INSIGHTS, INTENTIONS, SITUATIONS, seed_community
 
@@ -52,7 +54,7 @@ def varied_text(rng: random.Random, n: int) -> str:
 
 
 class LongCoach:
-    """A scripted coach that never declares the goal reached (the bench wants 30 turns)."""
+    """A scripted coach that never declares the goal reached (the bench wants every turn)."""
 
     offline, model_id = False, "scripted:bench"
 
@@ -75,7 +77,9 @@ class LongCoach:
         return schema.model_validate({"level": "none", "reasons": []})
 
 
-async def session_sizes(res: Any, member_id: str, turns: int, uri: str) -> list[int]:
+async def session_sizes(res: Any, member_id: str, turns: int, uri: str, keep_last: int = 0) -> list[int]:
+    """Bytes the thread occupies after each turn; with ``keep_last``, retention runs after every
+    turn (the worker runs it every ``checkpoint_prune_s``: this is its steady state)."""
     graph = res.graphs["coaching"]
     context = dataclasses.replace(res.context(), model=LongCoach())
     thread = uuid.uuid4()
@@ -89,15 +93,26 @@ async def session_sizes(res: Any, member_id: str, turns: int, uri: str) -> list[
     )
     with psycopg.connect(uri) as conn:
         for turn in range(1, turns + 1):
+            if keep_last:
+                async with res.db.sessions.begin() as session:
+                    await prune_checkpoints(session, keep_last=keep_last)
             sizes.append(int(conn.execute(SIZE_SQL, {"t": str(thread)}).fetchone()[0]))  # type: ignore[index]
             if turn < turns:
                 reply = varied_text(rng, 150)
-                await graph.ainvoke(
+                out = await graph.ainvoke(
                     Command(resume={"message": reply}),
                     run_config(thread, uuid.uuid4()),
                     context=context,
                     durability="sync",
                 )
+                # random text now and then looks risky to the gate: a coach lets the session go on
+                while out.get("__interrupt__") and out["__interrupt__"][0].value.get("type") == "approval":
+                    out = await graph.ainvoke(
+                        Command(resume={"decision": "approve", "decided_by": "coach:bench"}),
+                        run_config(thread, uuid.uuid4()),
+                        context=context,
+                        durability="sync",
+                    )
     return sizes
 
 
@@ -105,7 +120,7 @@ async def main(turns: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="asoto-bench-"))
     server = embedded.start_embedded(tmp / "pgdata")
     uri = embedded.ensure_database(server.get_uri(), "bench")
-    settings = Settings(home=tmp, database_url=uri, log_level="WARNING", coaching_max_turns=turns + 5)
+    settings = Settings(home=tmp, database_url=uri, log_level="WARNING", coaching_max_turns=min(100, turns + 5))
     embedder = OfflineEmbedder()
     try:
         async with open_resources(settings, uri=uri, embedder=embedder) as res:
@@ -114,6 +129,8 @@ async def main(turns: int) -> None:
             async with res.db.sessions() as session:
                 member_id = str(await session.scalar(select(Member.id).limit(1)))
             windowed = await session_sizes(res, member_id, turns, uri)
+            keep = settings.checkpoint_keep_last
+            retained = await session_sizes(res, member_id, turns, uri, keep_last=keep)
             shipped = nodes.MESSAGE_WINDOW
             nodes.MESSAGE_WINDOW = 10_000  # the same flow with every message kept
             try:
@@ -121,15 +138,19 @@ async def main(turns: int) -> None:
             finally:
                 nodes.MESSAGE_WINDOW = shipped
         print(f"coaching session, {turns} turns, ~200-char coach turns and ~150-char replies")
-        print(f"turn | bytes this turn: window {shipped} / no window | total: window / no window")
-        for turn in sorted({1, 10, turns}):
+        print(f"bytes added by a turn | window {shipped} + retention (keep {keep}) / window only / no window")
+        for turn in sorted({1, 10, 50, turns} & set(range(1, turns + 1))):
             i = turn - 1
-            step_w = windowed[i] - (windowed[i - 1] if i else 0)
-            step_u = unbounded[i] - (unbounded[i - 1] if i else 0)
-            print(f"{turn:>4} | {step_w:>10,} / {step_u:>10,} | {windowed[i]:>11,} / {unbounded[i]:>11,}")
+            steps = [v[i] - (v[i - 1] if i else 0) for v in (retained, windowed, unbounded)]
+            print(f"turn {turn:>3}: " + " / ".join(f"{x:>9,}" for x in steps))
         print(
-            f"total at turn {turns}: {windowed[-1] / 1024:.0f} KiB with the window vs "
-            f"{unbounded[-1] / 1024:.0f} KiB without (ratio {unbounded[-1] / windowed[-1]:.2f}x)"
+            f"total at turn {turns}: {retained[-1] / 1024:.0f} KiB with retention, {windowed[-1] / 1024:.0f} KiB "
+            f"window only, {unbounded[-1] / 1024:.0f} KiB without either "
+            f"(retention saves {windowed[-1] / retained[-1]:.1f}x; the window {unbounded[-1] / windowed[-1]:.2f}x)"
+        )
+        print(
+            f"per turn at turn {turns} (total / turns): {retained[-1] / turns:,.0f} B with retention, "
+            f"{windowed[-1] / turns:,.0f} B window only, {unbounded[-1] / turns:,.0f} B without"
         )
     finally:
         server.cleanup()
@@ -137,5 +158,5 @@ async def main(turns: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument("--turns", type=int, default=100)
     asyncio.run(main(parser.parse_args().turns))

@@ -92,6 +92,51 @@ def seed(
     _run(go())
 
 
+@db_app.command("prune")
+def db_prune(
+    keep_last: Annotated[
+        int | None, typer.Option(min=1, help="checkpoints kept per thread (default ASOTO_CHECKPOINT_KEEP_LAST)")
+    ] = None,
+) -> None:
+    """Delete old checkpoints now (the workers also do it every ASOTO_CHECKPOINT_PRUNE_S)."""
+    from asoto.persistence.retention import prune_checkpoints
+    from asoto.resources import open_resources
+
+    settings = _settings()
+    keep = keep_last if keep_last is not None else settings.checkpoint_keep_last
+    if keep < 1:
+        err.print("retention is off (ASOTO_CHECKPOINT_KEEP_LAST=0): nothing to prune")
+        return
+
+    async def go() -> Any:
+        total = None
+        async with open_resources(settings) as res:
+            while True:  # batch after batch until nothing is left to prune
+                async with res.db.sessions.begin() as session:
+                    pruned = await prune_checkpoints(session, keep_last=keep)
+                if total is None:
+                    total = pruned
+                else:
+                    total = type(pruned)(
+                        total.threads + pruned.threads,
+                        total.checkpoints + pruned.checkpoints,
+                        total.writes + pruned.writes,
+                        total.blobs + pruned.blobs,
+                        pruned.skipped,
+                    )
+                if not pruned.checkpoints:
+                    return total
+
+    done = _run(go())
+    if done.skipped:
+        err.print("another process is pruning right now; try again later")
+        raise typer.Exit(1)
+    typer.echo(
+        f"kept the newest {keep} per thread: removed {done.checkpoints} checkpoints, {done.writes} writes and "
+        f"{done.blobs} blobs from {done.threads} threads"
+    )
+
+
 @members_app.command("list")
 def members_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
 
     approval_webhook_url: str | None = Field(default=None, description="POSTed when approvals change state")
     approval_webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 signing key")
+    checkpoint_keep_last: int = Field(
+        default=50, ge=0, description="checkpoints kept per thread and namespace for history (0 = keep all)"
+    )
+    checkpoint_prune_s: float = Field(default=600.0, gt=0, description="how often a worker prunes checkpoints")
     approval_sweep_s: float = Field(default=10.0, gt=0, description="how often expiry and webhooks are swept")
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)

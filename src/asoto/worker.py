@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from asoto import streaming, webhooks
 from asoto.graphs.context import run_config
 from asoto.notify import NotificationHub
-from asoto.persistence import run_queue
+from asoto.persistence import retention, run_queue
 from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
 from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG
 from asoto.persistence.models import RunEvent
@@ -79,7 +80,7 @@ class Worker:
     async def _run_loop(self) -> None:
         poll = self.res.settings.worker_poll_s
         lease = self.res.settings.run_lease_s
-        next_sweep = next_approvals = 0.0
+        next_sweep = next_approvals = next_prune = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self.hub.new_run.clear()
@@ -90,6 +91,9 @@ class Worker:
                 if loop.time() >= next_approvals:
                     await self.sweep_approvals()
                     next_approvals = loop.time() + self.res.settings.approval_sweep_s
+                if loop.time() >= next_prune:
+                    next_prune = loop.time() + self.res.settings.checkpoint_prune_s
+                    await self.prune_checkpoints()
                 while (free := self.concurrency - len(self._tasks)) > 0 and not self._stopping:
                     if await self._claim(free) < free:
                         break
@@ -109,6 +113,13 @@ class Worker:
             )
         if fenced:
             log.warning("worker.fenced_stopped_process", owners=fenced)
+
+    async def prune_checkpoints(self) -> None:
+        """Checkpoint retention (``persistence.retention``), one replica at a time."""
+        async with self.res.db.sessions.begin() as session:
+            pruned = await retention.prune_checkpoints(session, keep_last=self.res.settings.checkpoint_keep_last)
+        if pruned.checkpoints:
+            log.info("checkpoints.pruned", **dataclasses.asdict(pruned))
 
     async def sweep_approvals(self) -> None:
         """Expire or escalate overdue approvals, then send due webhooks (never blocking runs)."""
