@@ -242,6 +242,8 @@ BAD_INPUT: list[tuple[str, str, Any, int, str]] = [
     ("lone surrogate in thread metadata", "/threads", '{"metadata": {"n": "a\\ud800b"}}', 422, "invalid_text"),
     ("lone surrogate in a search", "/threads/search", '{"metadata": {"n": "a\\udfffb"}}', 422, "invalid_text"),
     ("lone surrogate in a key", "/threads", '{"metadata": {"\\ud83d": 1}}', 422, "invalid_text"),
+    # found by Schemathesis: an offset past bigint was a 500 from Postgres
+    ("offset past bigint in a search", "/threads/search", {"offset": 2**80}, 422, "invalid_input"),
     ("supersteps on thread create", "/threads", {"supersteps": [{"updates": []}]}, 422, "unsupported_option"),
     (
         "unknown run field",
@@ -438,3 +440,13 @@ async def test_a_cancel_right_after_create_is_never_lost(api: Api) -> None:
         final = (await api.client.get(f"/threads/{thread_id}/runs/{run['run_id']}")).json()
         assert final["status"] in ("interrupted", "success"), final  # success: it finished before the cancel landed
     assert time.monotonic() - started < 60
+
+
+async def test_control_characters_in_a_history_query_get_422_not_500(api: Api) -> None:
+    """Found by Schemathesis: ``GET /threads/{id}/history?before=<control characters>`` was a 500."""
+    thread = await api.thread()
+    for before in ("a\x00b", "\x1b\x11x"):
+        r = await api.client.get(f"/threads/{thread}/history", params={"before": before})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_text", (before, r.text)
+    r = await api.client.get(f"/threads/{thread}/history", params={"before": "not-a-checkpoint"})
+    assert r.status_code == 200 and r.json() == []

@@ -26,7 +26,7 @@ from asoto.graphs.context import run_config
 from asoto.notify import NotificationHub
 from asoto.persistence import retention, run_queue
 from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
-from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG
+from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG, is_unavailable
 from asoto.persistence.models import RunEvent
 from asoto.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
@@ -97,8 +97,11 @@ class Worker:
                 while (free := self.concurrency - len(self._tasks)) > 0 and not self._stopping:
                     if await self._claim(free) < free:
                         break
-            except Exception:  # the loop must outlive a bad sweep or a database blip
-                log.exception("worker.loop_error")
+            except Exception as exc:  # the loop must outlive a bad sweep or a database blip
+                if is_unavailable(exc):
+                    log.warning("worker.database_unavailable", error=type(exc).__name__)
+                else:
+                    log.exception("worker.loop_error")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.hub.new_run.wait(), timeout=poll)
 
@@ -169,13 +172,31 @@ class Worker:
         else:
             self._cancel_asked.add(run_id)
 
+    async def _hand_back(self, run_id: uuid.UUID, token: uuid.UUID, exc: BaseException) -> None:
+        """Requeue a run the database dropped, uncounted; if the database is still away, the lease
+        lapses and the sweeper requeues it once it is back. Either way it continues from its last
+        checkpoint."""
+        log.warning("run.database_unavailable", error=type(exc).__name__)
+        try:
+            async with self.res.db.sessions.begin() as session:
+                await run_queue.release(session, run_id, token)
+        except Exception as again:
+            if not is_unavailable(again):
+                raise
+
     async def _heartbeat(self, run_id: uuid.UUID, token: uuid.UUID, runner: asyncio.Task[Any], lease: Lease) -> None:
         seconds = self.res.settings.run_lease_s
         while True:
             await asyncio.sleep(seconds / 3)
             started = time.monotonic()
-            async with self.res.db.sessions.begin() as session:
-                ours, cancel = await run_queue.heartbeat(session, run_id, token, seconds)
+            try:
+                async with self.res.db.sessions.begin() as session:
+                    ours, cancel = await run_queue.heartbeat(session, run_id, token, seconds)
+            except Exception as exc:  # a database blip: try again next beat; the local lease still bounds writes
+                if not is_unavailable(exc):
+                    raise
+                log.warning("run.heartbeat_failed", error=type(exc).__name__)
+                continue
             if ours:
                 lease.renewed(started)
             if not ours or cancel:
@@ -267,6 +288,10 @@ class Worker:
             bound.warning("run.lease_lost")  # another worker has (or will have) the run: write nothing
             return
         except Exception as exc:  # the worker boundary: record any failure of the graph on the run
+            if is_unavailable(exc):  # the database went away mid-run: not the run's fault
+                beat.cancel()
+                await self._hand_back(run_id, token, exc)
+                return
             status, error = "error", {"error": type(exc).__name__, "message": str(exc)[:2000]}
             bound.error("run.error", error=error["error"], message=error["message"])
         finally:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+import psycopg_pool
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asoto.errors import AsotoError, RateLimited
+from asoto.persistence.database import is_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +62,19 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        """Handled here, not by the catch-all, so a database outage is one warning per request
+        rather than a traceback: down or restarting, the client is told at once to try again."""
+        if not is_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("api.database_unavailable", path=request.url.path, error=type(exc).__name__)
+        response = error_response(503, "database_unavailable", "the database is unavailable; try again shortly")
+        response.headers["Retry-After"] = "1"
+        return response
+
+    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error, psycopg_pool.PoolTimeout):
+        app.add_exception_handler(kind, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -32,6 +32,10 @@ def find_bad_text(value: Any, path: str = "$") -> str | None:
     return None
 
 
+# Postgres counts rows in bigint; a larger offset cannot mean anything and would be a 500
+MAX_OFFSET = 2**63 - 1
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -65,7 +69,7 @@ class ThreadSearch(Body):
     ids: list[uuid.UUID] | None = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     sort_by: Literal["thread_id", "status", "created_at", "updated_at"] = "created_at"
     sort_order: Literal["asc", "desc"] = "desc"
 
@@ -75,7 +79,7 @@ class AssistantSearch(Body):
     name: str | None = None
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class HistoryQuery(Body):

@@ -49,6 +49,12 @@ SESSION_OPTIONS = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_
 # the process that opened it, and a worker's lease names the same process: the sweeper can end
 # the backends of a process whose lease lapsed long ago and still holds the run (see
 # ``run_queue.fence_lapsed_owners``).
+# A database that is down must cost a request seconds, not minutes: libpq's connect timeout (its
+# minimum is 2 s; a refused connection fails at once) and the checkpoint pool's wait for a
+# connection (psycopg_pool waits 30 s by default) bound how long a request can hang.
+CONNECT_TIMEOUT_S = 2
+POOL_WAIT_S = 5.0
+
 PROCESS_TAG = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
@@ -67,6 +73,7 @@ def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
             "prepare_threshold": None,
             "options": SESSION_OPTIONS,
             "application_name": application_name(PROCESS_TAG),
+            "connect_timeout": CONNECT_TIMEOUT_S,
         },
     )
 
@@ -79,6 +86,7 @@ async def checkpoint_pool(uri: str, *, max_size: int = 20) -> AsyncIterator[Asyn
         max_size=max_size,
         open=False,
         max_idle=300,
+        timeout=POOL_WAIT_S,
         max_lifetime=3600,
         kwargs={
             "autocommit": True,
@@ -86,6 +94,7 @@ async def checkpoint_pool(uri: str, *, max_size: int = 20) -> AsyncIterator[Asyn
             "row_factory": dict_row,
             "options": SESSION_OPTIONS,
             "application_name": application_name(PROCESS_TAG),
+            "connect_timeout": CONNECT_TIMEOUT_S,
         },
         check=AsyncConnectionPool.check_connection,
     )
@@ -110,3 +119,24 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached right now (down, restarting, refusing or dropping
+    connections), as opposed to a query that is wrong: callers answer 503 or try again later."""
+    import psycopg
+    import psycopg_pool
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, psycopg_pool.PoolTimeout | sa_exc.TimeoutError | ConnectionRefusedError):
+            return True
+        if isinstance(current, psycopg.OperationalError | psycopg.InterfaceError):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False

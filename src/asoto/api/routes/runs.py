@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from asoto import streaming
 from asoto.api.deps import CallerDep, HubDep, ResourcesDep
-from asoto.api.schemas import RunCreate
+from asoto.api.schemas import MAX_OFFSET, RunCreate
 from asoto.errors import InvalidInput
 from asoto.notify import NotificationHub
 from asoto.persistence.models import Run
@@ -117,7 +117,7 @@ async def list_runs(
     res: ResourcesDep,
     caller: CallerDep,
     limit: int = Query(10, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     status: str | None = None,
 ) -> list[dict[str, Any]]:
     async with res.db.sessions() as session:

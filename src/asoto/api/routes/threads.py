@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from asoto.api.deps import CallerDep, ResourcesDep
 from asoto.api.schemas import HistoryQuery, ThreadCreate, ThreadPatch, ThreadSearch
@@ -95,4 +97,8 @@ async def history_get(
     limit: int = Query(10, ge=1, le=1000),
     before: str | None = None,
 ) -> list[dict[str, Any]]:
-    return await history(thread_id, HistoryQuery(limit=limit, before=before), res, caller)
+    try:  # the query goes through the body's model, so the same text checks apply (invalid_text)
+        query = HistoryQuery(limit=limit, before=before)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
+    return await history(thread_id, query, res, caller)
