@@ -21,8 +21,11 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def asoto_serve(uri: str, home: Path, **env: str) -> AsyncIterator[str]:
-    """Start ``asoto serve`` on a free loopback port against ``uri``; yield its base URL."""
+async def asoto_process(
+    uri: str, home: Path, *args: str, **env: str
+) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Start ``asoto serve`` (extra CLI ``args``) on a free loopback port against ``uri``; yield its
+    base URL and process (benches read its CPU time)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -32,7 +35,7 @@ async def asoto_serve(uri: str, home: Path, **env: str) -> AsyncIterator[str]:
         **env,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "asoto.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "asoto.cli", "serve", "--port", str(port), *args],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -48,7 +51,14 @@ async def asoto_serve(uri: str, home: Path, **env: str) -> AsyncIterator[str]:
                     await asyncio.sleep(0.1)
             else:
                 raise RuntimeError("asoto serve did not start")
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@asynccontextmanager
+async def asoto_serve(uri: str, home: Path, **env: str) -> AsyncIterator[str]:
+    """Start ``asoto serve`` on a free loopback port against ``uri``; yield its base URL."""
+    async with asoto_process(uri, home, **env) as (url, _):
+        yield url

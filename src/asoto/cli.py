@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -30,12 +31,35 @@ app.add_typer(eval_app, name="eval")
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def _settings(graphs_config: Path | None = None) -> Settings:
     from asoto.logs import configure_logging
 
     settings = Settings()
+    if graphs_config is not None:
+        settings = settings.model_copy(update={"graphs_config": graphs_config})
     configure_logging(settings)
     return settings
+
+
+def _check_graphs(settings: Settings) -> None:
+    """Load a ``langgraph.json`` before anything starts: a bad one is one line and exit 2."""
+    if settings.graphs_config is None:
+        return
+    from asoto.errors import AsotoError
+    from asoto.graphs.registry import flows_for
+
+    try:
+        flows = flows_for(settings.graphs_config)
+    except AsotoError as exc:
+        err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
+        raise typer.Exit(2) from exc
+    err.print(f"serving graphs: {', '.join(flows)}")
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="a langgraph.json: your graphs, served beside the built-in flows"),
+]
 
 
 def _exit_cleanly_on_sigterm() -> None:
@@ -260,27 +284,36 @@ def keys_create(
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 2024, worker: bool = True, access_log: bool = False) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 2024,
+    worker: bool = True,
+    access_log: bool = False,
+    config: ConfigOption = None,
+) -> None:
     """Serve the API (with one in-process worker). Runs log structured lines; --access-log adds uvicorn's."""
     import uvicorn
 
     from asoto.api.app import create_app
 
+    settings = _settings(config)
+    _check_graphs(settings)
     _exit_cleanly_on_sigterm()
-    uvicorn.run(
-        create_app(_settings(), run_worker=worker), host=host, port=port, log_level="info", access_log=access_log
-    )
+    uvicorn.run(create_app(settings, run_worker=worker), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command("worker")
-def worker_cmd() -> None:
+def worker_cmd(config: ConfigOption = None) -> None:
     """Run a worker process: claims and executes runs until stopped (Ctrl-C)."""
     from asoto.notify import NotificationHub
     from asoto.resources import open_resources
     from asoto.worker import Worker
 
+    settings = _settings(config)
+    _check_graphs(settings)
+
     async def go() -> None:
-        async with open_resources(_settings()) as res:
+        async with open_resources(settings) as res:
             hub = NotificationHub(res.uri)
             await hub.start()
             worker = Worker(res, hub)
@@ -310,14 +343,16 @@ def demo(port: int = 0) -> None:
 def graph_show(
     flow: str,
     fmt: Annotated[str, typer.Option("--format", help="mermaid | ascii | json")] = "mermaid",
+    config: ConfigOption = None,
 ) -> None:
-    """Draw a flow's graph (offline, no network)."""
-    from asoto.errors import NotFound
-    from asoto.graphs.registry import resolve
+    """Draw a flow's graph (offline, no network); --config adds the graphs of a langgraph.json."""
+    from asoto.errors import AsotoError
+    from asoto.graphs.registry import flows_for, resolve
 
     try:
-        graph = resolve(flow).builder.compile().get_graph()
-    except NotFound as exc:
+        chosen = resolve(flow, flows_for(config))
+        graph = (chosen.compiled if chosen.compiled is not None else chosen.builder.compile()).get_graph()
+    except AsotoError as exc:
         err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
         raise typer.Exit(2) from exc
     if fmt == "mermaid":

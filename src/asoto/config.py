@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_max_attempts: int = Field(default=3, ge=1, le=10, description="calls per logical call, all layers together")
     llm_max_wait_s: float = Field(default=20.0, ge=0, description="longest wait between tries (caps Retry-After)")
+    graphs_config: Path | None = Field(
+        default=None, description="a langgraph.json: users' graphs served beside the built-in flows"
+    )
     embeddings: str = Field(default="offline", description="offline | openai:<model>")
 
     openai_api_key: SecretStr | None = Field(

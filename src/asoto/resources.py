@@ -25,7 +25,7 @@ from asoto.config import Settings
 from asoto.errors import AsotoError
 from asoto.graphs import approval
 from asoto.graphs.context import Context, utc_now
-from asoto.graphs.registry import FLOWS
+from asoto.graphs.registry import Flow, flows_for
 from asoto.persistence import embedded, migrate
 from asoto.persistence.checkpointer import make_saver
 from asoto.persistence.database import Database, checkpoint_pool
@@ -49,6 +49,7 @@ class Resources:
     model: StructuredModel
     risk: RiskGate
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
+    flows: dict[str, Flow] = field(default_factory=dict)
     approval_subgraph: Any = None
     clock: Callable[[], datetime] = utc_now  # evals pin it, so prompts and scores do not drift
 
@@ -94,6 +95,7 @@ async def open_resources(
     migrate_first: bool = True,
 ) -> AsyncIterator[Resources]:
     """Open everything; tests pass their own ``uri``, embedder or scripted model."""
+    flows = flows_for(settings.graphs_config)  # a bad langgraph.json fails before anything opens
     uri = uri or database_uri(settings)
     if migrate_first:
         await prepare_database(settings, uri)
@@ -114,7 +116,8 @@ async def open_resources(
                 risk=RiskGate.load(embedder if isinstance(embedder, OfflineEmbedder) else OfflineEmbedder()),
             )
             res.approval_subgraph = approval.builder.compile(name="approval")  # checkpointer: the parent's
-            res.graphs = {gid: flow.builder.compile(checkpointer=saver, name=gid) for gid, flow in FLOWS.items()}
+            res.flows = flows
+            res.graphs = {gid: flow.compile(saver) for gid, flow in res.flows.items()}
             yield res
     finally:
         await db.dispose()

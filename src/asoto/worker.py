@@ -239,7 +239,10 @@ class Worker:
         graph = self.res.graphs[job["graph_id"]]
         config = run_config(thread_id, run_id)
         payload = await self._payload(graph, config, job)
-        context = self.res.context(actor=job["created_by"] or "system")
+        # built-in flows get the engine's run context; a user's graph gets none (it would carry
+        # the engine's sessions and settings into code the engine did not write)
+        flow = self.res.flows.get(job["graph_id"])
+        context = self.res.context(actor=job["created_by"] or "system") if flow is None or flow.builtin else None
         bound.info("run.start", attempt=job["attempt"])
         status: str = "success"
         error: dict[str, Any] | None = None

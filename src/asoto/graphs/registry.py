@@ -7,8 +7,11 @@ Assistant ids follow LangGraph Platform: the graph name works as an id, and so d
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from langgraph.graph import StateGraph
@@ -31,7 +34,14 @@ class Flow:
     name: str
     description: str
     builder: StateGraph[Any, Any, Any, Any]
-    input_model: type[BaseModel]
+    input_model: type[BaseModel] | None  # None: a user's graph; its own input schema applies
+    compiled: Any = None  # a user's graph as they compiled it (kept: interrupts, names, options)
+    builtin: bool = True  # built-ins get the engine's run context; users' graphs get none
+
+    def compile(self, checkpointer: Any) -> Any:
+        if self.compiled is not None:
+            return self.compiled.copy(update={"checkpointer": checkpointer, "name": self.graph_id})
+        return self.builder.compile(checkpointer=checkpointer, name=self.graph_id)
 
     @property
     def assistant_id(self) -> uuid.UUID:
@@ -73,11 +83,40 @@ FLOWS: dict[str, Flow] = {
 }
 
 
-def resolve(assistant_id: str) -> Flow:
+def flows_for(config_path: str | Path | None) -> dict[str, Flow]:
+    """The flows a process serves: the built-ins, plus the graphs of a ``langgraph.json``."""
+    if config_path is None:
+        return dict(FLOWS)
+    path = Path(config_path).resolve()
+    return dict(_flows_from(path, path.stat().st_mtime_ns if path.exists() else 0))
+
+
+@lru_cache(maxsize=8)
+def _flows_from(path: Path, _mtime_ns: int) -> dict[str, Flow]:
+    """Loaded once per file version: the CLI checks the config, then the lifespan serves it,
+    and a user's module is executed once, not twice."""
+    from asoto.graphs.loader import load_config
+
+    config = load_config(path, reserved=frozenset(FLOWS))
+    flows = dict(FLOWS) if config.builtin_flows else {}
+    for graph in config.graphs:
+        flows[graph.name] = Flow(
+            graph_id=graph.name,
+            name=graph.name,
+            description=graph.description or f"{graph.reference} ({config.path.name})",
+            builder=graph.builder,
+            input_model=None,
+            compiled=graph.compiled,
+            builtin=False,
+        )
+    return flows
+
+
+def resolve(assistant_id: str, flows: Mapping[str, Flow] = FLOWS) -> Flow:
     """A flow by graph name or assistant UUID; unknown ids are a 404."""
-    if assistant_id in FLOWS:
-        return FLOWS[assistant_id]
-    for flow in FLOWS.values():
+    if assistant_id in flows:
+        return flows[assistant_id]
+    for flow in flows.values():
         if str(flow.assistant_id) == assistant_id.lower():
             return flow
     raise NotFound(f"assistant {assistant_id!r} not found", code="assistant_not_found")

@@ -86,7 +86,14 @@ def _errors(exc: ValidationError) -> str:
 async def _validate_input(
     session: AsyncSession, principal: Principal, flow: Flow, raw: dict[str, Any]
 ) -> tuple[dict[str, Any], uuid.UUID | None]:
-    """The flow's input, validated, and the member it is about (which owns the thread)."""
+    """The flow's input, validated, and the member it is about (which owns the thread).
+
+    A user's graph (``langgraph.json``) has no member semantics: its input is the graph's own
+    (checked by the graph when it runs), and a member key's thread is its member's."""
+    if flow.input_model is None:
+        if not isinstance(raw, dict):
+            raise InvalidInput(f"invalid input for {flow.graph_id}: the input must be an object")
+        return raw, principal.member_id if principal.role == "member" else None
     try:
         parsed = flow.input_model.model_validate(raw)
     except ValidationError as exc:
@@ -192,7 +199,7 @@ async def create(
     *,
     stream_modes: list[str] | None = None,
 ) -> Run:
-    flow = resolve(body.assistant_id)
+    flow = resolve(body.assistant_id, res.flows)
     refuse_unsupported(body)
     if (body.input is None) == (body.command is None or body.command.resume is None):
         raise InvalidInput("send exactly one of input or command.resume", code="input_or_command")
@@ -291,7 +298,7 @@ async def enqueue_system_resume(
     for group in state_interrupts(snapshot).values():
         for item in group:
             if isinstance(item["value"], dict) and item["value"].get("approval_id") == str(approval.id):
-                flow = resolve(thread.graph_id)
+                flow = resolve(thread.graph_id, res.flows)
                 run = Run(
                     run_id=uuid.uuid4(),
                     thread_id=thread.thread_id,

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, get_type_hints
 
-from asoto.graphs.registry import resolve
+from asoto.graphs.registry import FLOWS, resolve
 from asoto.services.keys import Principal
 
 HELD_KINDS = frozenset({"log_feedback", "coaching_risk", "coaching_turn"})
@@ -42,13 +42,15 @@ def sees_drafts(principal: Principal) -> bool:
 
 
 @cache
-def output_keys(graph_id: str) -> frozenset[str]:
-    """The flow's declared outputs (its graph's ``output_schema``)."""
-    try:
-        schema = resolve(graph_id).builder.output_schema
-    except Exception:  # an unknown graph declares nothing visible
+def output_keys(graph_id: str) -> frozenset[str] | None:
+    """A built-in flow's declared outputs (its graph's ``output_schema``). ``None`` for a user's
+    graph (``langgraph.json``): it has no drafts, so its thread's owner sees all of its state,
+    as on the LangGraph Platform."""
+    if not graph_id:
         return frozenset()
-    return frozenset(get_type_hints(schema))
+    if graph_id not in FLOWS:
+        return None
+    return frozenset(get_type_hints(resolve(graph_id).builder.output_schema))
 
 
 def interrupt(value: Any, principal: Principal) -> Any:
@@ -97,7 +99,7 @@ def outputs(graph_id: str | None, values: Mapping[str, Any] | None, principal: P
     if not values:
         return {}
     keys = output_keys(graph_id or "")
-    out = {k: v for k, v in values.items() if k in keys}
+    out = {k: v for k, v in values.items() if keys is None or k in keys}
     if "__interrupt__" in values:
         out["__interrupt__"] = interrupts(values["__interrupt__"], principal)
     if "__error__" in values:
@@ -159,7 +161,7 @@ def event(graph_id: str | None, name: str, data: Any, principal: Principal) -> A
             if node == "__interrupt__":
                 viewed[node] = interrupts(update, principal)
             elif isinstance(update, dict):
-                kept = _under_review(graph_id or "", {k: v for k, v in update.items() if k in keys})
+                kept = _under_review(graph_id or "", {k: v for k, v in update.items() if keys is None or k in keys})
                 if kept:
                     viewed[node] = kept
         return viewed or None

@@ -1,0 +1,164 @@
+"""Users' own graphs from a ``langgraph.json``: loaded, refused with one clear line when wrong,
+and served with the same runs API, workers, interrupts, history and isolation as the built-ins."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph_sdk import get_client
+from typer.testing import CliRunner
+
+from asoto.config import Settings
+from asoto.graphs.loader import GraphConfigError, load_config
+from asoto.graphs.registry import FLOWS, flows_for
+from asoto.resources import Resources
+
+from .apptools import live_server
+from .conftest import first_member, make_key
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "langgraph.json"
+GOOD_GRAPH = """
+from typing import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+class S(TypedDict):
+    n: int
+
+def add(state: S) -> S:
+    return {"n": state["n"] + 1}
+
+builder = StateGraph(S)
+builder.add_node("add", add)
+builder.add_edge(START, "add")
+builder.add_edge("add", END)
+graph = builder.compile()
+
+def make_graph():
+    return builder
+"""
+
+
+def _config(tmp_path: Path, graphs: Any, **extra: Any) -> Path:
+    (tmp_path / "good.py").write_text(GOOD_GRAPH, encoding="utf-8")
+    (tmp_path / "broken.py").write_text("import no_such_module_here\n", encoding="utf-8")
+    (tmp_path / "notagraph.py").write_text("graph = 42\n", encoding="utf-8")
+    path = tmp_path / "langgraph.json"
+    path.write_text(json.dumps({"graphs": graphs, **extra}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("graphs", "extra", "says"),
+    [
+        ({}, {}, "'graphs' must be a non-empty object"),
+        ({"g": "good.py"}, {}, "is not 'file.py:attribute'"),
+        ({"g": "./missing.py:graph"}, {}, "file './missing.py' does not exist"),
+        ({"g": "./broken.py:graph"}, {}, "importing './broken.py' failed: ModuleNotFoundError"),
+        ({"g": "./good.py:nope"}, {}, "has no attribute 'nope'"),
+        ({"g": "./notagraph.py:graph"}, {}, "is a int, not a LangGraph StateGraph"),
+        ({"log_feedback": "./good.py:graph"}, {}, "is a built-in flow"),
+        ({"1bad name": "./good.py:graph"}, {}, "graph name '1bad name'"),
+        ({"g": "./good.py:graph"}, {"env": "missing.env"}, "env file 'missing.env' does not exist"),
+        ({"g": "./good.py:graph"}, {"asoto": {"builtin_flows": "yes"}}, "builtin_flows must be true or false"),
+    ],
+)
+def test_a_bad_config_is_one_clear_line(tmp_path: Path, graphs: Any, extra: Any, says: str) -> None:
+    path = _config(tmp_path, graphs, **extra)
+    with pytest.raises(GraphConfigError) as caught:
+        load_config(path, reserved=frozenset(FLOWS))
+    message = caught.value.detail
+    assert says in message and "\n" not in message and str(path) in message, message
+
+
+def test_invalid_json_and_a_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "langgraph.json"
+    bad.write_text("{nope", encoding="utf-8")
+    with pytest.raises(GraphConfigError, match="not valid JSON"):
+        load_config(bad)
+    with pytest.raises(GraphConfigError, match="no such config file"):
+        load_config(tmp_path / "absent.json")
+
+
+def test_compiled_graphs_builders_and_factories_all_load(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        {"compiled": "./good.py:graph", "factory": "./good.py:make_graph", "described": {"path": "./good.py:builder"}},
+        asoto={"builtin_flows": False},
+    )
+    flows = flows_for(path)
+    assert list(flows) == ["compiled", "factory", "described"]  # the built-ins are off
+    assert flows["compiled"].compiled is not None and flows["factory"].compiled is None
+    assert all(not f.builtin and f.input_model is None for f in flows.values())
+
+
+def test_the_cli_refuses_a_bad_config_before_starting(tmp_path: Path) -> None:
+    from asoto.cli import app
+
+    path = _config(tmp_path, {"g": "./broken.py:graph"})
+    for command in (["serve", "--config", str(path)], ["worker", "--config", str(path)]):
+        result = CliRunner().invoke(app, command, env={"ASOTO_HOME": str(tmp_path)})
+        assert result.exit_code == 2, result.output
+        assert "graph_config_invalid" in result.output and "Traceback" not in result.output
+
+
+async def test_the_sdk_drives_a_users_graph_like_any_flow(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    served = settings.model_copy(update={"graphs_config": EXAMPLE})
+    member = await first_member(resources)
+    other = await first_member(resources, offset=1)
+    member_key = await make_key(resources, "member", member.id)
+    other_key = await make_key(resources, "member", other.id)
+    with live_server(served, db_uri, embedder) as url:
+        client = get_client(url=url, api_key=member_key)
+        assistants = await client.assistants.search()
+        assert [a["graph_id"] for a in assistants] == [
+            "log_feedback",
+            "coaching",
+            "matching",
+            "approval",
+            "thanks_note",
+        ]
+        schemas = await client.assistants.get_schemas("thanks_note")
+        assert set(schemas["input_schema"]["properties"]) == {"to", "reason"}
+        graph = await client.assistants.get_graph("thanks_note")
+        assert {"plan", "draft", "review", "send"} <= {n["id"] for n in graph["nodes"]}
+
+        thread = await client.threads.create()
+        waiting = await client.runs.wait(
+            thread["thread_id"], "thanks_note", input={"to": "佐藤さん", "reason": "発表の練習"}
+        )
+        [pending] = waiting["__interrupt__"]
+        assert pending["value"]["type"] == "review" and "佐藤さん" in pending["value"]["draft"]
+        state = await client.threads.get_state(thread["thread_id"])
+        assert state["next"] == ["review"] and state["values"]["tone"] == "丁寧"
+
+        done = await client.runs.wait(thread["thread_id"], "thanks_note", command={"resume": {"approve": True}})
+        assert done["approved"] is True and done["sent"].endswith("（あそとより）")  # env from the config
+        history = await client.threads.get_history(thread["thread_id"], limit=20)
+        assert len(history) >= 5 and history[0]["next"] == []
+
+        # runs.create + join, and streaming, on the same runtime as the built-ins
+        second = await client.threads.create()
+        run = await client.runs.create(second["thread_id"], "thanks_note", input={"to": "田中さん", "reason": "散歩"})
+        joined = await client.runs.join(second["thread_id"], run["run_id"])
+        assert joined["__interrupt__"][0]["value"]["draft"].startswith("田中さんへ　ありがとう！")
+        third = await client.threads.create()
+        modes = [
+            part.event
+            async for part in client.runs.stream(
+                third["thread_id"], "thanks_note", input={"to": "A", "reason": "B"}, stream_mode="updates"
+            )
+        ]
+        assert "updates" in modes
+
+        # another member cannot see or resume it
+        intruder = get_client(url=url, api_key=other_key)
+        with pytest.raises(Exception) as caught:
+            await intruder.threads.get_state(thread["thread_id"])
+        assert getattr(getattr(caught.value, "response", None), "status_code", None) == 404
+        assert str(uuid.UUID(thread["thread_id"]))
