@@ -225,8 +225,8 @@ async def create(
         )
         session.add(thread)
         await session.flush()
-    else:
-        thread = await threads.get_visible(session, principal, thread_id, lock=True)
+    elif not threads.can_see(principal, thread):  # locked above: no second SELECT
+        raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
     if thread.graph_id and thread.graph_id != flow.graph_id:
         raise InvalidInput(
             f"thread {thread_id} belongs to {thread.graph_id}, not {flow.graph_id}", code="graph_mismatch"
@@ -341,7 +341,7 @@ async def wait(res: Resources, hub: NotificationHub, run_id: uuid.UUID, *, poll_
     """Block until the run is no longer pending or running (notification, or polling)."""
     while True:
         with hub.waiting_for(str(run_id)) as done:
-            async with res.db.sessions() as session:
+            async with res.db.reads() as session:
                 run = await session.get(Run, run_id)
             if run is None:
                 raise NotFound(f"run {run_id} not found", code="run_not_found")
