@@ -177,3 +177,44 @@ async def test_a_process_stopped_mid_pipeline_is_fenced_and_its_run_taken_over(
     finally:
         with contextlib.suppress(Exception):
             stopped.close()
+
+
+async def test_the_fence_refuses_a_write_whose_token_is_stale_and_writes_nothing(resources: Resources) -> None:
+    """The checkpointer's database-side fence, without timing: a valid local lease but a token the
+    run no longer carries gets ``LeaseLost`` and leaves no row (the pipelined transaction rolls
+    back); the run's current token writes."""
+    import pytest as _pytest
+
+    from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
+
+    member = await first_member(resources)
+    async with resources.db.sessions.begin() as session:
+        body = RunCreate(
+            assistant_id="log_feedback",
+            input={"member_id": str(member.id), "log": ORDINARY_LOG},
+            if_not_exists="create",
+        )
+        run = await runs.create(resources, session, SERVICE, uuid.uuid4(), body)
+        token = uuid.uuid4()
+        await session.execute(
+            text("update runs set status = 'running', lease_token = :k where run_id = :r"),
+            {"k": token, "r": run.run_id},
+        )
+    config = {"configurable": {"thread_id": str(run.thread_id), "checkpoint_ns": "", "checkpoint_id": "c1"}}
+    count = "select count(*) from checkpoint_writes where thread_id = :t"
+
+    async def attempt(with_token: uuid.UUID) -> None:
+        lease = Lease(30.0, time.monotonic() + 30, run_id=run.run_id, token=with_token)
+        reset = CURRENT_LEASE.set(lease)
+        try:
+            await resources.saver.aput_writes(config, [("note", "a"), ("other", "b")], task_id="task-1")
+        finally:
+            CURRENT_LEASE.reset(reset)
+
+    with _pytest.raises(LeaseLost):
+        await attempt(uuid.uuid4())
+    async with resources.db.sessions() as session:
+        assert await session.scalar(text(count), {"t": str(run.thread_id)}) == 0
+    await attempt(token)
+    async with resources.db.sessions() as session:
+        assert await session.scalar(text(count), {"t": str(run.thread_id)}) == 2

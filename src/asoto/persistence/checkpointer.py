@@ -92,16 +92,27 @@ class FencedSaver(AsyncPostgresSaver):
             async with super()._cursor(pipeline=pipeline) as cur:
                 yield cur
             return
-        async with (
-            self.lock,
-            _ainternal.get_connection(self.conn) as conn,
-            conn.transaction(),
-            conn.cursor(binary=True, row_factory=dict_row) as cur,
-        ):
-            await cur.execute(_FENCE_SQL, (lease.run_id, lease.token))
-            if await cur.fetchone() is None:
-                raise LeaseLost("this attempt no longer holds the run; the write is refused")
-            yield cur
+        async with self.lock, _ainternal.get_connection(self.conn) as conn:
+            if not (pipeline and self.supports_pipeline):
+                async with conn.transaction(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                    await cur.execute(_FENCE_SQL, (lease.run_id, lease.token))
+                    if await cur.fetchone() is None:
+                        raise LeaseLost("this attempt no longer holds the run; the write is refused")
+                    yield cur
+                return
+            # One round trip: BEGIN, the fence, the saver's writes and COMMIT go out as a pipeline.
+            # The fence runs first in the transaction (its FOR SHARE lock is held by the time any
+            # write runs); its answer is read before COMMIT, and a lost lease rolls all back.
+            async with (
+                conn.pipeline(),
+                conn.transaction(),
+                conn.cursor(binary=True, row_factory=dict_row) as fence,
+                conn.cursor(binary=True, row_factory=dict_row) as cur,
+            ):
+                await fence.execute(_FENCE_SQL, (lease.run_id, lease.token))
+                yield cur
+                if await fence.fetchone() is None:
+                    raise LeaseLost("this attempt no longer holds the run; the write is refused")
 
 
 def make_saver(pool: AsyncConnectionPool) -> AsyncPostgresSaver:
