@@ -6,7 +6,9 @@ The graph is ``examples/thanks_note`` (4 nodes, one interrupt), served from
 - **in-process**: the compiled graph with LangGraph's ``AsyncPostgresSaver`` on the same Postgres,
   no API, no queue (the floor any server adds to);
 - **asoto**: ``asoto serve --config examples/langgraph.json`` (API + its in-process worker) in a
-  subprocess, driven by the official ``langgraph-sdk`` (``threads.create``, ``runs.wait`` twice).
+  subprocess, driven by the official ``langgraph-sdk`` (``threads.create``, ``runs.wait`` twice);
+- **asoto split**: ``serve --no-worker`` plus one ``asoto worker`` process (on its own database,
+  so the two asoto sides never take each other's runs); CPU is the sum of both processes.
 
 Sides alternate round by round (the machine is noisy). Per side and concurrency it prints cycles/s,
 p50/p95/p99 per call, CPU ms per cycle of the server process and of Postgres, and SQL statements
@@ -23,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -138,25 +142,52 @@ async def main(cycles: int, rounds: int, concurrencies: list[int]) -> None:
             assert done["approved"], done
             return [t1 - t0, time.perf_counter() - t1]
 
-        async with asoto_process(
-            uri, tmp, "--config", str(EXAMPLE), ASOTO_WORKER_CONCURRENCY="16", ASOTO_RATE_REQUESTS_PER_S="0"
-        ) as (url, proc):
+        split_uri = embedded.ensure_database(server.get_uri(), "peer_split")  # its own runs table
+        split_settings = settings.model_copy(update={"database_url": split_uri})
+        async with open_resources(split_settings, uri=split_uri) as res, res.db.sessions.begin() as session:
+            split_key = await create_key(session, role="service")
+        env = {"ASOTO_WORKER_CONCURRENCY": "16", "ASOTO_RATE_REQUESTS_PER_S": "0"}
+        async with (
+            asoto_process(uri, tmp, "--config", str(EXAMPLE), **env) as (url, proc),
+            asoto_process(split_uri, tmp, "--config", str(EXAMPLE), "--no-worker", **env) as (split_url, api_proc),
+        ):
+            worker_proc = subprocess.Popen(
+                [sys.executable, "-m", "asoto.cli", "worker", "--config", str(EXAMPLE)],
+                env={
+                    **os.environ,
+                    "ASOTO_DATABASE_URL": split_uri,
+                    "ASOTO_HOME": str(tmp),
+                    "ASOTO_LOG_LEVEL": "WARNING",
+                    **env,
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             client = get_client(url=url, api_key=key, timeout=120)
+            split_client = get_client(url=split_url, api_key=split_key, timeout=120)
             served = psutil.Process(proc.pid)
+            split_processes = [psutil.Process(api_proc.pid), psutil.Process(worker_proc.pid)]
+
+            async def cycle_on(sdk: Any) -> list[float]:
+                thread = await sdk.threads.create()
+                t0 = time.perf_counter()
+                waiting = await sdk.runs.wait(thread["thread_id"], "thanks_note", input=NOTE)
+                t1 = time.perf_counter()
+                done = await sdk.runs.wait(thread["thread_id"], "thanks_note", command={"resume": RESUME})
+                assert waiting["__interrupt__"] and done["approved"], done
+                return [t1 - t0, time.perf_counter() - t1]
 
             async def over_api() -> list[float]:
-                thread = await client.threads.create()
-                t0 = time.perf_counter()
-                waiting = await client.runs.wait(thread["thread_id"], "thanks_note", input=NOTE)
-                t1 = time.perf_counter()
-                done = await client.runs.wait(thread["thread_id"], "thanks_note", command={"resume": RESUME})
-                assert waiting["__interrupt__"] and done["approved"], done  # type: ignore[index]
-                return [t1 - t0, time.perf_counter() - t1]
+                return await cycle_on(client)
+
+            async def over_split() -> list[float]:
+                return await cycle_on(split_client)
 
             me = psutil.Process()
             sides: dict[str, tuple[Cycle, list[psutil.Process]]] = {
                 "in-process": (in_process, [me]),
                 "asoto": (over_api, [served]),
+                "asoto split": (over_split, split_processes),  # serve --no-worker + asoto worker
             }
             for cycle, _ in sides.values():  # warm-up: imports, pools, first compiles
                 await drive(16, 8, cycle)
@@ -194,13 +225,16 @@ async def main(cycles: int, rounds: int, concurrencies: list[int]) -> None:
                     f"{med['p99']:>7.1f} {med['cpu']:>10.1f} {med['pg']:>9.1f} {statements[name]:>8.1f}"
                 )
             for concurrency in concurrencies:
-                ours = statistics.median(r["rate"] for r in results[("asoto", concurrency)])
                 floor = statistics.median(r["rate"] for r in results[("in-process", concurrency)])
-                print(f"concurrency {concurrency}: asoto / in-process = {ours / floor:.2f}")
+                for side in ("asoto", "asoto split"):
+                    ours = statistics.median(r["rate"] for r in results[(side, concurrency)])
+                    print(f"concurrency {concurrency}: {side} / in-process = {ours / floor:.2f}")
             print(
                 "(CPU ms/cyc: the asoto server process; for in-process, this bench process, which also runs "
                 "the asoto client: an upper bound)"
             )
+            worker_proc.terminate()
+            worker_proc.wait(timeout=30)
         await pool.close()
     finally:
         server.cleanup()
