@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from asoto.api.schemas import RunCreate, ThreadCreate
 from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
-from asoto.persistence.models import Log, Run
+from asoto.persistence.models import Log, Run, Thread
 from asoto.resources import Resources
 from asoto.services import runs, threads
 from asoto.services.keys import Principal
@@ -63,14 +63,22 @@ async def test_a_stale_attempt_cannot_overwrite_the_run(resources: Resources) ->
         [claimed] = await run_queue.claim(session, owner="w1", lease_s=30)
     assert claimed["run_id"] == run_id and claimed["lease_token"] is not None
     async with resources.db.sessions.begin() as session:
-        assert not await run_queue.finish(
-            session, run_id=run_id, token=uuid.uuid4(), status="success", output={}, error=None
-        )
+        stale = dict(status="success", output={}, error=None, thread_status="idle", values=None, interrupts={})
+        assert not await run_queue.finish_run(session, run_id=run_id, token=uuid.uuid4(), **stale)
         ours, cancel = await run_queue.heartbeat(session, run_id, uuid.uuid4(), 30)
         assert (ours, cancel) == (False, False)
     async with resources.db.sessions() as session:
         run = await session.get(Run, run_id)
     assert run is not None and run.status == "running"
+    async with resources.db.sessions.begin() as session:  # the attempt's own token finishes it, once
+        done = dict(status="success", output={"n": 1}, error=None, thread_status="idle", values={"n": 1}, interrupts={})
+        assert await run_queue.finish_run(session, run_id=run_id, token=claimed["lease_token"], **done)
+        assert not await run_queue.finish_run(session, run_id=run_id, token=claimed["lease_token"], **done)
+    async with resources.db.sessions() as session:
+        run = await session.get(Run, run_id)
+        thread = await session.get(Thread, run.thread_id) if run else None
+    assert run is not None and (run.status, run.output, run.lease_token) == ("success", {"n": 1}, None)
+    assert thread is not None and (thread.status, thread.values) == ("idle", {"n": 1})
 
 
 async def test_workers_never_run_two_runs_of_one_thread_at_once(resources: Resources) -> None:

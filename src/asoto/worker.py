@@ -310,8 +310,15 @@ class Worker:
             status
         ]
         async with self.res.db.sessions.begin() as session:
-            if await run_queue.finish(session, run_id=run_id, token=token, status=status, output=output, error=error):
-                await run_queue.set_thread_after_run(
-                    session, thread_id, status=thread_status, values=values or None, interrupts=interrupts
-                )
+            await run_queue.finish_run(
+                session,
+                run_id=run_id,
+                token=token,
+                status=status,
+                output=output,
+                error=error,
+                thread_status=thread_status,
+                values=values or None,
+                interrupts=interrupts,
+            )
         bound.info("run.end", status=status)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, select, text, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.persistence.models import Run, Thread
@@ -112,7 +113,33 @@ async def heartbeat(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID, 
     return (row is not None, bool(row[0]) if row else False)
 
 
-async def finish(
+_FINISH = text("""
+with done as (
+    update runs set status = :status, output = :output, error = :error, lease_token = null,
+           lease_owner = null, lease_expires_at = null, updated_at = now()
+    where run_id = :run and lease_token = :token and status = 'running'
+    returning run_id, thread_id
+),
+thread as (
+    update threads t set
+        status = case when exists (select 1 from runs r where r.thread_id = t.thread_id
+                                   and r.status in ('pending', 'running') and r.run_id <> :run)
+                      then 'busy' else :thread_status end,
+        values = :values, interrupts = :interrupts, updated_at = now(), state_updated_at = now()
+    from done where t.thread_id = done.thread_id
+    returning 1
+),
+note as (select pg_notify(:channel, :run_text) from done)
+select (select count(*) from done), (select count(*) from note), (select count(*) from thread)
+""").bindparams(
+    bindparam("output", type_=JSONB),
+    bindparam("error", type_=JSONB),
+    bindparam("values", type_=JSONB),
+    bindparam("interrupts", type_=JSONB),
+)
+
+
+async def finish_run(
     session: AsyncSession,
     *,
     run_id: uuid.UUID,
@@ -120,25 +147,32 @@ async def finish(
     status: str,
     output: dict[str, Any] | None,
     error: dict[str, Any] | None,
+    thread_status: str,
+    values: dict[str, Any] | None,
+    interrupts: dict[str, Any],
 ) -> bool:
-    """Record the outcome of an attempt, only if the attempt still holds the lease."""
-    done = await session.scalar(
-        update(Run)
-        .where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
-        .values(
-            status=status,
-            output=output,
-            error=error,
-            lease_token=None,
-            lease_owner=None,
-            lease_expires_at=None,
-            updated_at=func.now(),
+    """Record the outcome of an attempt, notify its waiters and set its thread, in one statement
+    (the hot path of every run: it was four). Only if the attempt still holds the lease; the thread is
+    ``busy`` while another run of it is active (the statement's snapshot still shows this run as
+    running, hence ``run_id <> :run``)."""
+    row = (
+        await session.execute(
+            _FINISH,
+            {
+                "run": run_id,
+                "token": token,
+                "status": status,
+                "output": output,
+                "error": error,
+                "thread_status": thread_status,
+                "values": values,
+                "interrupts": interrupts,
+                "channel": CH_RUN_DONE,
+                "run_text": str(run_id),
+            },
         )
-        .returning(Run.run_id)
-    )
-    if done is not None:
-        await notify(session, CH_RUN_DONE, str(run_id))
-    return done is not None
+    ).one()
+    return bool(row[0])
 
 
 async def set_thread_after_run(
