@@ -7,7 +7,7 @@ The graph is ``examples/thanks_note`` (4 nodes, one interrupt), served from
   no API, no queue (the floor any server adds to);
 - **asoto**: ``asoto serve --config examples/langgraph.json`` (API + its in-process worker) in a
   subprocess, driven by the official ``langgraph-sdk`` (``threads.create``, ``runs.wait`` twice);
-- **asoto split**: ``serve --no-worker`` plus one ``asoto worker`` process (on its own database,
+- **split xN**: ``serve --no-worker`` plus ``--workers N`` ``asoto worker`` processes (on its own database,
   so the two asoto sides never take each other's runs); CPU is the sum of both processes.
 
 Sides alternate round by round (the machine is noisy). Per side and concurrency it prints cycles/s,
@@ -114,7 +114,7 @@ async def count_statements(uri: str, server: Any, n: int, cycle: Cycle) -> float
     return len(statements) / n
 
 
-async def main(cycles: int, rounds: int, concurrencies: list[int]) -> None:
+async def main(cycles: int, rounds: int, concurrencies: list[int], workers: int = 1) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="asoto-peer-"))
     server = embedded.start_embedded(tmp / "pgdata")
     uri = embedded.ensure_database(server.get_uri(), "peer")
@@ -151,22 +151,25 @@ async def main(cycles: int, rounds: int, concurrencies: list[int]) -> None:
             asoto_process(uri, tmp, "--config", str(EXAMPLE), **env) as (url, proc),
             asoto_process(split_uri, tmp, "--config", str(EXAMPLE), "--no-worker", **env) as (split_url, api_proc),
         ):
-            worker_proc = subprocess.Popen(
-                [sys.executable, "-m", "asoto.cli", "worker", "--config", str(EXAMPLE)],
-                env={
-                    **os.environ,
-                    "ASOTO_DATABASE_URL": split_uri,
-                    "ASOTO_HOME": str(tmp),
-                    "ASOTO_LOG_LEVEL": "WARNING",
-                    **env,
-                },
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            worker_procs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "asoto.cli", "worker", "--config", str(EXAMPLE)],
+                    env={
+                        **os.environ,
+                        "ASOTO_DATABASE_URL": split_uri,
+                        "ASOTO_HOME": str(tmp),
+                        "ASOTO_LOG_LEVEL": "WARNING",
+                        **env,
+                    },
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for _ in range(workers)
+            ]
             client = get_client(url=url, api_key=key, timeout=120)
             split_client = get_client(url=split_url, api_key=split_key, timeout=120)
             served = psutil.Process(proc.pid)
-            split_processes = [psutil.Process(api_proc.pid), psutil.Process(worker_proc.pid)]
+            split_processes = [psutil.Process(api_proc.pid), *(psutil.Process(w.pid) for w in worker_procs)]
 
             async def cycle_on(sdk: Any) -> list[float]:
                 thread = await sdk.threads.create()
@@ -187,7 +190,7 @@ async def main(cycles: int, rounds: int, concurrencies: list[int]) -> None:
             sides: dict[str, tuple[Cycle, list[psutil.Process]]] = {
                 "in-process": (in_process, [me]),
                 "asoto": (over_api, [served]),
-                "asoto split": (over_split, split_processes),  # serve --no-worker + asoto worker
+                f"split x{workers}": (over_split, split_processes),  # serve --no-worker + N asoto workers
             }
             for cycle, _ in sides.values():  # warm-up: imports, pools, first compiles
                 await drive(16, 8, cycle)
@@ -226,15 +229,16 @@ async def main(cycles: int, rounds: int, concurrencies: list[int]) -> None:
                 )
             for concurrency in concurrencies:
                 floor = statistics.median(r["rate"] for r in results[("in-process", concurrency)])
-                for side in ("asoto", "asoto split"):
+                for side in ("asoto", f"split x{workers}"):
                     ours = statistics.median(r["rate"] for r in results[(side, concurrency)])
                     print(f"concurrency {concurrency}: {side} / in-process = {ours / floor:.2f}")
             print(
                 "(CPU ms/cyc: the asoto server process; for in-process, this bench process, which also runs "
                 "the asoto client: an upper bound)"
             )
-            worker_proc.terminate()
-            worker_proc.wait(timeout=30)
+            for worker_proc in worker_procs:
+                worker_proc.terminate()
+                worker_proc.wait(timeout=30)
         await pool.close()
     finally:
         server.cleanup()
@@ -245,5 +249,6 @@ if __name__ == "__main__":
     parser.add_argument("--cycles", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--workers", type=int, default=1, help="asoto worker processes of the split side")
     args = parser.parse_args()
-    asyncio.run(main(args.cycles, args.rounds, args.concurrency))
+    asyncio.run(main(args.cycles, args.rounds, args.concurrency, args.workers))
