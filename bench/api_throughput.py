@@ -29,7 +29,7 @@ from asoto.config import Settings
 from asoto.graphs.context import run_config
 from asoto.persistence import embedded
 from asoto.persistence.models import Member
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 from asoto.seed import community_size, seed_community
 from asoto.services.keys import create_key
 

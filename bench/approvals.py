@@ -29,7 +29,7 @@ from asoto.agents.embeddings import OfflineEmbedder
 from asoto.config import Settings
 from asoto.persistence import embedded
 from asoto.persistence.models import Approval, Member
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 from asoto.seed import seed_community
 from asoto.services.keys import create_key
 

@@ -33,7 +33,7 @@ from asoto.graphs.context import run_config
 from asoto.persistence import embedded
 from asoto.persistence.models import Member
 from asoto.persistence.retention import prune_checkpoints
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 from asoto.seed import FEELINGS, INSIGHTS, INTENTIONS, SITUATIONS, seed_community
 
 SIZE_SQL = """

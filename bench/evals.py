@@ -24,7 +24,7 @@ from asoto.evals.cases import load_cases
 from asoto.evals.runner import EVAL_NOW, EvalConfig, eval_database, execute, member_for, member_id
 from asoto.graphs.context import run_config
 from asoto.persistence import embedded
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 
 
 async def in_process(settings: Settings, jobs: int, repeat: int) -> float:

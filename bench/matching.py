@@ -30,7 +30,7 @@ from asoto.agents.embeddings import OfflineEmbedder
 from asoto.config import Settings
 from asoto.persistence import embedded
 from asoto.persistence.models import Member
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 from asoto.tools import matching
 
 DIM = 512

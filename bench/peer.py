@@ -47,7 +47,7 @@ from psycopg_pool import AsyncConnectionPool
 from asoto.config import Settings
 from asoto.graphs.registry import flows_for
 from asoto.persistence import embedded
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 from asoto.services.keys import create_key
 
 sys.path.insert(0, str(Path(__file__).parent))

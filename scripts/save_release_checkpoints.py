@@ -32,7 +32,7 @@ from asoto.agents.embeddings import OfflineEmbedder
 from asoto.config import Settings
 from asoto.graphs.context import run_config
 from asoto.persistence import embedded
-from asoto.resources import Resources, open_resources, prepare_database
+from asoto.runtime.resources import Resources, open_resources, prepare_database
 from asoto.seed import seed_community
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "releases"

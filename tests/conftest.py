@@ -26,7 +26,7 @@ from asoto.agents.embeddings import OfflineEmbedder
 from asoto.config import Settings
 from asoto.persistence import embedded
 from asoto.persistence.models import Member
-from asoto.resources import Resources, open_resources, prepare_database
+from asoto.runtime.resources import Resources, open_resources, prepare_database
 from asoto.seed import seed_community
 from asoto.services.keys import create_key
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from asoto.persistence.models import Approval, Log, Run, Thread
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .apptools import asgi_client
 from .conftest import ORDINARY_LOG, RISKY_LOG, Api, first_member, make_key

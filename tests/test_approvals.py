@@ -15,9 +15,9 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, text, update
 
 from asoto.persistence.models import Approval, ApprovalEffect, AuditEvent, WebhookDelivery
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
+from asoto.runtime.webhooks import deliver_due, verify
 from asoto.services.approvals import expire_due
-from asoto.webhooks import deliver_due, verify
 
 from .conftest import RISKY_LOG, Api, first_member, make_key
 

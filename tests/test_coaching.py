@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from asoto.config import Settings
 from asoto.persistence.models import CoachingSession, Step
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .apptools import live_server
 from .conftest import first_member, make_key

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from asoto.graphs.context import run_config
 from asoto.persistence.models import CoachingSession, PointEvent, Step
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .conftest import first_member
 

@@ -22,7 +22,7 @@ import psycopg
 
 from asoto.config import Settings
 from asoto.persistence import embedded
-from asoto.resources import open_resources, prepare_database
+from asoto.runtime.resources import open_resources, prepare_database
 from asoto.seed import seed_community
 
 from .apptools import live_server

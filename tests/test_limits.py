@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .apptools import asgi_client
 from .conftest import ORDINARY_LOG, first_member, make_key

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from asoto.graphs.context import run_config
 from asoto.persistence.models import Approval, AuditEvent, Log, Member, PointEvent
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .conftest import GOOD_DRAFT, ORDINARY_LOG, RISKY_LOG, ScriptedModel, first_member
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from asoto.agents.offline_explainer import complementary_element
 from asoto.graphs.context import run_config
 from asoto.persistence.models import Block, Connection, Match, Member, Project
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 from asoto.tools import match_scoring, matching
 
 from .conftest import Api, first_member, make_key

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from asoto.agents.embeddings import OfflineEmbedder
 from asoto.config import Settings
 from asoto.graphs.context import run_config
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 
 from .apptools import free_port
 from .conftest import GOOD_DRAFT, ORDINARY_LOG, first_member

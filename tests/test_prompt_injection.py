@@ -24,7 +24,7 @@ from asoto import prompts
 from asoto.agents.llm import StructuredModel
 from asoto.graphs.context import run_config
 from asoto.persistence.models import Log, Member
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 from asoto.safety import output_guard
 
 from .conftest import GOOD_DRAFT, ScriptedModel, first_member

@@ -19,7 +19,7 @@ import pytest
 from langgraph.types import Command
 
 from asoto.graphs.context import run_config
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 RELEASES = sorted((Path(__file__).parent / "fixtures" / "releases").glob("*.json.gz"))
 LOAD_ORDER = ("logs", "approvals", "coaching_sessions", "checkpoints", "checkpoint_blobs", "checkpoint_writes")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from asoto.graphs.context import run_config
 from asoto.persistence.models import Run, Thread
 from asoto.persistence.retention import prune_checkpoints
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .conftest import RISKY_LOG, first_member
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 
 from asoto.config import Settings
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .apptools import live_server
 from .conftest import make_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 from asoto.tools import scoring
 from asoto.tools.scoring import Activity30d
 

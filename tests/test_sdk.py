@@ -11,7 +11,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from asoto.config import Settings
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .apptools import live_server
 from .conftest import ORDINARY_LOG, RISKY_LOG, first_member, make_key

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from asoto.config import Settings
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .apptools import asgi_client
 from .conftest import ORDINARY_LOG, RISKY_LOG, first_member, make_key

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from asoto.persistence import embedded
 from asoto.persistence.models import Connection, Event, EventParticipation, Log, Member, Project
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 ASOTO = [sys.executable, "-m", "asoto.cli"]
 

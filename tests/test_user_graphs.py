@@ -13,9 +13,9 @@ from langgraph_sdk import get_client
 from typer.testing import CliRunner
 
 from asoto.config import Settings
-from asoto.graphs.loader import GraphConfigError, load_config
 from asoto.graphs.registry import FLOWS, flows_for
-from asoto.resources import Resources
+from asoto.runtime.loader import GraphConfigError, load_config
+from asoto.runtime.resources import Resources
 
 from .apptools import live_server
 from .conftest import first_member, make_key

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from asoto.agents.care import care_feedback
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 from .conftest import RISKY_LOG, Api, first_member, make_key
 

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from asoto.api.schemas import RunCreate, ThreadCreate
-from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
 from asoto.persistence.models import Log, Run, Thread
-from asoto.resources import Resources
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources
+from asoto.runtime.worker import Worker
 from asoto.services import runs, threads
 from asoto.services.keys import Principal
-from asoto.worker import Worker
 
 from .conftest import ORDINARY_LOG, first_member
 

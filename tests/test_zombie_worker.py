@@ -17,14 +17,14 @@ import psycopg
 from sqlalchemy import select, text
 
 from asoto.api.schemas import RunCreate
-from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
 from asoto.persistence.database import application_name
 from asoto.persistence.models import Run
-from asoto.resources import Resources
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources
+from asoto.runtime.worker import Worker
 from asoto.services import runs
 from asoto.services.keys import Principal
-from asoto.worker import Worker
 
 from .conftest import ORDINARY_LOG, first_member
 from .test_openai_compatible import FakeOpenAI, serve_fake

@@ -81,7 +81,7 @@ def _run(coro: Any) -> Any:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations and the checkpointer's set-up (safe to run from many processes)."""
-    from asoto.resources import database_uri, prepare_database
+    from asoto.runtime.resources import database_uri, prepare_database
 
     settings = _settings()
     _run(prepare_database(settings, database_uri(settings)))
@@ -95,7 +95,7 @@ def seed(
     logs_per_member: Annotated[int, typer.Option(min=2, max=50)] = 6,
 ) -> None:
     """Create the demo community (skipped when members already exist)."""
-    from asoto.resources import open_resources
+    from asoto.runtime.resources import open_resources
     from asoto.seed import community_size, seed_community
 
     async def go() -> None:
@@ -124,7 +124,7 @@ def db_prune(
 ) -> None:
     """Delete old checkpoints now (the workers also do it every ASOTO_CHECKPOINT_PRUNE_S)."""
     from asoto.persistence.retention import prune_checkpoints
-    from asoto.resources import open_resources
+    from asoto.runtime.resources import open_resources
 
     settings = _settings()
     keep = keep_last if keep_last is not None else settings.checkpoint_keep_last
@@ -168,7 +168,7 @@ def members_list(
 ) -> None:
     """List members (id, name, locale, interests, scores)."""
     from asoto.persistence.models import Member
-    from asoto.resources import open_resources
+    from asoto.runtime.resources import open_resources
 
     async def go() -> list[dict[str, Any]]:
         async with open_resources(_settings()) as res, res.db.sessions() as session:
@@ -204,7 +204,7 @@ def members_list(
 @keys_app.command("list")
 def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """API keys: prefix, role, member, label, created, revoked (never the key itself)."""
-    from asoto.resources import open_resources
+    from asoto.runtime.resources import open_resources
     from asoto.services.keys import list_keys
 
     async def go() -> list[dict[str, Any]]:
@@ -241,7 +241,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key: Annotated[str, typer.Argument(help="the key, or its 10-character prefix (ask_XXXXXX)")]) -> None:
     """Revoke a key: every server stops accepting it within a second."""
-    from asoto.resources import open_resources
+    from asoto.runtime.resources import open_resources
     from asoto.services.keys import revoke
 
     async def go() -> int:
@@ -263,7 +263,7 @@ def keys_create(
 ) -> None:
     """Create an API key and print it (only the key, on stdout; it is not shown again)."""
     from asoto.errors import InvalidInput
-    from asoto.resources import open_resources
+    from asoto.runtime.resources import open_resources
     from asoto.services.keys import create_key
 
     try:
@@ -305,9 +305,9 @@ def serve(
 @app.command("worker")
 def worker_cmd(config: ConfigOption = None) -> None:
     """Run a worker process: claims and executes runs until stopped (Ctrl-C)."""
-    from asoto.notify import NotificationHub
-    from asoto.resources import open_resources
-    from asoto.worker import Worker
+    from asoto.runtime.notify import NotificationHub
+    from asoto.runtime.resources import open_resources
+    from asoto.runtime.worker import Worker
 
     settings = _settings(config)
     _check_graphs(settings)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from asoto.config import Settings
 from asoto.persistence.models import Member
-from asoto.resources import open_resources
+from asoto.runtime.resources import open_resources
 from asoto.seed import community_size, seed_community
 from asoto.services.keys import create_key
 

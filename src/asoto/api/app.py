@@ -15,10 +15,10 @@ from asoto.api import errors
 from asoto.api.routes import approvals, assistants, meta, runs, threads
 from asoto.config import Settings
 from asoto.logs import configure_logging
-from asoto.notify import NotificationHub
-from asoto.resources import open_resources
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import open_resources
+from asoto.runtime.worker import Worker
 from asoto.services.keys import KeyCache
-from asoto.worker import Worker
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from asoto.notify import NotificationHub
-from asoto.resources import Resources
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources
 from asoto.services.keys import KeyCache, Principal
 
 

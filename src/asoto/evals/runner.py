@@ -34,14 +34,14 @@ from asoto.evals import evaluators
 from asoto.evals.cache import CachingModel, Mode
 from asoto.evals.cases import load_cases
 from asoto.evals.judge import Judge
-from asoto.notify import NotificationHub
 from asoto.persistence import embedded
 from asoto.persistence.database import libpq_uri
 from asoto.persistence.models import Approval, Block, Connection, Member, Project
-from asoto.resources import Resources, open_resources, prepare_database
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources, open_resources, prepare_database
+from asoto.runtime.worker import Worker
 from asoto.services import runs
 from asoto.services.keys import Principal
-from asoto.worker import Worker
 
 log = structlog.get_logger(__name__)
 SEED, MEMBERS = 7, 200

@@ -95,7 +95,7 @@ def flows_for(config_path: str | Path | None) -> dict[str, Flow]:
 def _flows_from(path: Path, _mtime_ns: int) -> dict[str, Flow]:
     """Loaded once per file version: the CLI checks the config, then the lifespan serves it,
     and a user's module is executed once, not twice."""
-    from asoto.graphs.loader import load_config
+    from asoto.runtime.loader import load_config
 
     config = load_config(path, reserved=frozenset(FLOWS))
     flows = dict(FLOWS) if config.builtin_flows else {}

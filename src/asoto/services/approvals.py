@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from asoto.api.schemas import CommandIn, RunCreate
 from asoto.errors import Conflict, NotFound
 from asoto.persistence.models import Approval, Run, Thread
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 from asoto.serialize import state_interrupts
 from asoto.services import runs
 from asoto.services.keys import Principal

@@ -24,10 +24,10 @@ from asoto.graphs.approval.kinds import kind_of, may_decide
 from asoto.graphs.approval_shapes import ApprovalDecision
 from asoto.graphs.coaching.state import MemberReply
 from asoto.graphs.registry import Flow, resolve
-from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
 from asoto.persistence.models import Member, Run, Thread
-from asoto.resources import Resources
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources
 from asoto.serialize import state_interrupts
 from asoto.services import limits, threads
 from asoto.services.keys import Principal

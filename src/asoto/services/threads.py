@@ -14,7 +14,7 @@ from asoto.api.schemas import ThreadCreate, ThreadSearch
 from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, ThreadBusy
 from asoto.persistence import run_queue
 from asoto.persistence.models import Thread
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable
 from asoto.services.keys import Principal
 from asoto.tools import approvals

@@ -11,13 +11,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from asoto import streaming
 from asoto.api.deps import CallerDep, HubDep, ResourcesDep
 from asoto.api.schemas import MAX_OFFSET, RunCreate
 from asoto.errors import InvalidInput
-from asoto.notify import NotificationHub
 from asoto.persistence.models import Run
-from asoto.resources import Resources
+from asoto.runtime import streaming
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources
 from asoto.services import runs, views
 from asoto.services.keys import Principal
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from asoto.config import Settings
 from asoto.persistence.models import WebhookDelivery
-from asoto.resources import Resources
+from asoto.runtime.resources import Resources
 
 log = structlog.get_logger(__name__)
 

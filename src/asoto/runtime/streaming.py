@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 
 from asoto.errors import InvalidInput
-from asoto.notify import NotificationHub
 from asoto.persistence import run_queue
 from asoto.persistence.models import Run
-from asoto.resources import Resources
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable
 from asoto.services import views
 from asoto.services.keys import Principal

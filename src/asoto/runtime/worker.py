@@ -21,14 +21,14 @@ from langgraph.types import Command
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from asoto import streaming, webhooks
 from asoto.graphs.context import run_config
-from asoto.notify import NotificationHub
 from asoto.persistence import retention, run_queue
 from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
 from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG, is_unavailable
 from asoto.persistence.models import RunEvent
-from asoto.resources import Resources
+from asoto.runtime import streaming, webhooks
+from asoto.runtime.notify import NotificationHub
+from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
 
 log = structlog.get_logger(__name__)
