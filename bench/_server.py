@@ -20,6 +20,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def wait_ok(url: str) -> None:
+    """Until ``GET {url}/ok`` answers 200 (30 s at most)."""
+    async with httpx.AsyncClient() as probe:
+        for _ in range(300):
+            try:
+                if (await probe.get(f"{url}/ok")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
 @asynccontextmanager
 async def asoto_process(
     uri: str, home: Path, *args: str, **env: str
@@ -42,15 +55,7 @@ async def asoto_process(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient() as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get(f"{url}/ok")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("asoto serve did not start")
+        await wait_ok(url)
         yield url, proc
     finally:
         proc.terminate()

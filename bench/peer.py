@@ -17,8 +17,12 @@ rounds run without it), then the ratios.
 
     python bench/peer.py [--cycles 120] [--rounds 3] [--concurrency 1 16]
 
-``langgraph dev`` is not run here: ``langgraph-cli[inmem]`` is not a dependency (issue 12 asks
-for a ``--with-langgraph-dev`` side; not built yet).
+``--langgraph-dev BIN`` adds the same graph under ``langgraph dev`` (in-memory, from the same
+``examples/langgraph.json``). ``langgraph-cli[inmem]`` pulls in ``langgraph-api`` and its own pins,
+so install it in a separate virtualenv and pass its ``langgraph`` executable::
+
+    python3 -m venv /tmp/lgdev && /tmp/lgdev/bin/pip install "langgraph-cli[inmem]"
+    python bench/peer.py --langgraph-dev /tmp/lgdev/bin/langgraph
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from asoto.runtime.resources import open_resources
 from asoto.services.keys import create_key
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _server import asoto_process
+from _server import asoto_process, free_port, wait_ok
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "langgraph.json"
 NOTE = {"to": "佐藤さん", "reason": "発表の練習"}
@@ -114,7 +118,9 @@ async def count_statements(uri: str, server: Any, n: int, cycle: Cycle) -> float
     return len(statements) / n
 
 
-async def main(cycles: int, rounds: int, concurrencies: list[int], workers: int = 1) -> None:
+async def main(
+    cycles: int, rounds: int, concurrencies: list[int], workers: int = 1, langgraph_dev: str | None = None
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="asoto-peer-"))
     server = embedded.start_embedded(tmp / "pgdata")
     uri = embedded.ensure_database(server.get_uri(), "peer")
@@ -166,6 +172,27 @@ async def main(cycles: int, rounds: int, concurrencies: list[int], workers: int 
                 )
                 for _ in range(workers)
             ]
+            dev_proc = None
+            if langgraph_dev:
+                dev_port = free_port()
+                dev_proc = subprocess.Popen(
+                    [
+                        langgraph_dev,
+                        "dev",
+                        "--config",
+                        str(EXAMPLE),
+                        "--port",
+                        str(dev_port),
+                        "--no-browser",
+                        "--no-reload",
+                        "--n-jobs-per-worker",
+                        "16",
+                    ],
+                    cwd=EXAMPLE.parent,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                await wait_ok(f"http://127.0.0.1:{dev_port}")
             client = get_client(url=url, api_key=key, timeout=120)
             split_client = get_client(url=split_url, api_key=split_key, timeout=120)
             served = psutil.Process(proc.pid)
@@ -186,15 +213,25 @@ async def main(cycles: int, rounds: int, concurrencies: list[int], workers: int 
             async def over_split() -> list[float]:
                 return await cycle_on(split_client)
 
+            dev_client = get_client(url=f"http://127.0.0.1:{dev_port}", timeout=120) if dev_proc else None
+
+            async def over_dev() -> list[float]:
+                return await cycle_on(dev_client)
+
             me = psutil.Process()
             sides: dict[str, tuple[Cycle, list[psutil.Process]]] = {
                 "in-process": (in_process, [me]),
                 "asoto": (over_api, [served]),
                 f"split x{workers}": (over_split, split_processes),  # serve --no-worker + N asoto workers
             }
+            if dev_proc is not None:
+                sides["langgraph dev"] = (over_dev, [psutil.Process(dev_proc.pid)])
             for cycle, _ in sides.values():  # warm-up: imports, pools, first compiles
                 await drive(16, 8, cycle)
-            statements = {name: await count_statements(uri, server, 20, cycle) for name, (cycle, _) in sides.items()}
+            statements = {
+                name: 0.0 if name == "langgraph dev" else await count_statements(uri, server, 20, cycle)
+                for name, (cycle, _) in sides.items()
+            }
             print(
                 f"thanks_note (4 nodes, 1 interrupt), cycle = create thread + run to interrupt + resume; "
                 f"{psutil.cpu_count()} cores, {rounds} alternating rounds of {cycles} cycles"
@@ -229,13 +266,22 @@ async def main(cycles: int, rounds: int, concurrencies: list[int], workers: int 
                 )
             for concurrency in concurrencies:
                 floor = statistics.median(r["rate"] for r in results[("in-process", concurrency)])
-                for side in ("asoto", f"split x{workers}"):
+                for side in ("asoto", f"split x{workers}", "langgraph dev"):
+                    if (side, concurrency) not in results:
+                        continue
                     ours = statistics.median(r["rate"] for r in results[(side, concurrency)])
                     print(f"concurrency {concurrency}: {side} / in-process = {ours / floor:.2f}")
+                if ("langgraph dev", concurrency) in results:
+                    dev = statistics.median(r["rate"] for r in results[("langgraph dev", concurrency)])
+                    ours = statistics.median(r["rate"] for r in results[("asoto", concurrency)])
+                    print(f"concurrency {concurrency}: asoto / langgraph dev = {ours / dev:.2f}")
             print(
                 "(CPU ms/cyc: the asoto server process; for in-process, this bench process, which also runs "
                 "the asoto client: an upper bound)"
             )
+            if dev_proc is not None:
+                dev_proc.terminate()
+                dev_proc.wait(timeout=30)
             for worker_proc in worker_procs:
                 worker_proc.terminate()
                 worker_proc.wait(timeout=30)
@@ -250,5 +296,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--workers", type=int, default=1, help="asoto worker processes of the split side")
+    parser.add_argument("--langgraph-dev", help="a langgraph executable (langgraph-cli[inmem]) for a fourth side")
     args = parser.parse_args()
-    asyncio.run(main(args.cycles, args.rounds, args.concurrency, args.workers))
+    asyncio.run(main(args.cycles, args.rounds, args.concurrency, args.workers, args.langgraph_dev))
