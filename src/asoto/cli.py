@@ -239,7 +239,9 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(key: Annotated[str, typer.Argument(help="the key, or its 10-character prefix (ask_XXXXXX)")]) -> None:
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="the key, or its 10-character prefix as `asoto keys list` prints it")],
+) -> None:
     """Revoke a key: every server stops accepting it within a second."""
     from asoto.runtime.resources import open_resources
     from asoto.services.keys import revoke

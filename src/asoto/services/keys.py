@@ -61,7 +61,8 @@ async def list_keys(session: AsyncSession) -> list[ApiKey]:
 
 
 async def revoke(session: AsyncSession, key_or_prefix: str) -> int:
-    """Revoke a key by its full value or its shown prefix (``ask_XXXXXX``); returns how many.
+    """Revoke a key by its full value or its shown prefix (its first 10 characters, as
+    ``asoto keys list`` prints them); returns how many.
     Every replica stops accepting it within ``ASOTO_KEY_CACHE_S`` (≤ 1 s)."""
     from sqlalchemy import func, or_, update
 
