@@ -235,7 +235,8 @@ def _english(r: Reading, seed: int) -> dict[str, str]:
     if r.change:
         insight = f'You have already made a change ("{r.change}"), and it shows.'
         question = f'What helps you most to keep "{r.change}" going?'
-        action = f"Tonight, write one line about what changed since you {r.change.split(' ', 1)[0].lower()} it."
+        # no verb is cut out of the member's clause: "I set up reminders" gave "since you i it"
+        action = f'Tonight, write one line about what has changed since "{r.change}".'
     elif r.obstacle:
         insight = f'You were honest about what was hard ("{r.obstacle}"), which gives you something to work with.'
         question = f"Next time {topic} comes up, what is one thing you would do a little differently?"
