@@ -65,84 +65,72 @@ async def _interrupt(res: Resources, flow: str, thread: uuid.UUID, payload: Any,
 async def save_threads(res: Resources) -> list[dict[str, Any]]:
     """Drive each flow to a point where it waits for a person; say how it must be resumed."""
     ja, en = await _member(res, "ja"), await _member(res, "en")
+    approve = {"decision": "approve", "decided_by": COACH}
+    replied = {"interrupt_type": "member_reply", "turns": 2}
+    draft = {"affirmation": "a", "insight": "b", "question": "c？", "next_action": "d"}
+    # (name, flow, input, actor, resume, expect)
+    plans: list[tuple[str, str, dict[str, Any], str, dict[str, Any], dict[str, Any]]] = [
+        (
+            "log_feedback waits on a coach (risky log)",
+            "log_feedback",
+            {"member_id": ja, "log": RISKY},
+            "service:fixture",
+            approve,
+            {"status": "published"},
+        ),
+        (
+            "coaching waits on the member's first reply",
+            "coaching",
+            {"member_id": ja, "session_type": "check_in"},
+            "member:fixture",
+            {"message": "今週は忙しかったけれど、朝の散歩は続けられました。"},
+            replied,
+        ),
+        (
+            "coaching (English) waits on the member's first reply",
+            "coaching",
+            {"member_id": en, "session_type": "check_in"},
+            "member:fixture",
+            {"message": "It was a busy week, but I kept my morning walks."},
+            replied,
+        ),
+        (
+            "matching waits on an introduction approval",
+            "matching",
+            {"member_id": ja, "target": "members", "k": 3},
+            "service:fixture",
+            approve,
+            {"done": True},
+        ),
+        (
+            "a lone approval waits on a coach",
+            "approval",
+            {
+                "kind": "log_feedback",
+                "subject": {"member_id": ja},
+                "proposal": {"feedback": draft},
+                "requested_by": "service:fixture",
+                "reasons": ["severe_distress"],
+            },
+            "service:fixture",
+            {"decision": "reject", "decided_by": COACH, "comment": "not now"},
+            {"decision": "reject"},
+        ),
+    ]
     cases: list[dict[str, Any]] = []
-
-    thread = uuid.uuid4()
-    value = await _interrupt(res, "log_feedback", thread, {"member_id": ja, "log": RISKY}, "service:fixture")
-    cases.append(
-        {
-            "name": "log_feedback waits on a coach (risky log)",
-            "flow": "log_feedback",
-            "thread_id": str(thread),
-            "waits_on": value.get("kind"),
-            "resume": {"decision": "approve", "decided_by": COACH},
-            "expect": {"status": "published"},
-        }
-    )
-
-    thread = uuid.uuid4()
-    value = await _interrupt(res, "coaching", thread, {"member_id": ja, "session_type": "check_in"}, "member:fixture")
-    cases.append(
-        {
-            "name": "coaching waits on the member's first reply",
-            "flow": "coaching",
-            "thread_id": str(thread),
-            "waits_on": value.get("type"),
-            "resume": {"message": "今週は忙しかったけれど、朝の散歩は続けられました。"},
-            "expect": {"interrupt_type": "member_reply", "turns": 2},
-        }
-    )
-
-    thread = uuid.uuid4()
-    value = await _interrupt(res, "coaching", thread, {"member_id": en, "session_type": "check_in"}, "member:fixture")
-    cases.append(
-        {
-            "name": "coaching (English) waits on the member's first reply",
-            "flow": "coaching",
-            "thread_id": str(thread),
-            "waits_on": value.get("type"),
-            "resume": {"message": "It was a busy week, but I kept my morning walks."},
-            "expect": {"interrupt_type": "member_reply", "turns": 2},
-        }
-    )
-
-    thread = uuid.uuid4()
-    value = await _interrupt(res, "matching", thread, {"member_id": ja, "target": "members", "k": 3}, "service:fixture")
-    cases.append(
-        {
-            "name": "matching waits on an introduction approval",
-            "flow": "matching",
-            "thread_id": str(thread),
-            "waits_on": value.get("kind"),
-            "resume": {"decision": "approve", "decided_by": COACH},
-            "expect": {"done": True},
-        }
-    )
-
-    thread = uuid.uuid4()
-    value = await _interrupt(
-        res,
-        "approval",
-        thread,
-        {
-            "kind": "log_feedback",
-            "subject": {"member_id": ja},
-            "proposal": {"feedback": {"affirmation": "a", "insight": "b", "question": "c？", "next_action": "d"}},
-            "requested_by": "service:fixture",
-            "reasons": ["severe_distress"],
-        },
-        "service:fixture",
-    )
-    cases.append(
-        {
-            "name": "a lone approval waits on a coach",
-            "flow": "approval",
-            "thread_id": str(thread),
-            "waits_on": value.get("kind"),
-            "resume": {"decision": "reject", "decided_by": COACH, "comment": "not now"},
-            "expect": {"decision": "reject"},
-        }
-    )
+    for name, flow, payload, actor, resume, expect in plans:
+        thread = uuid.uuid4()
+        value = await _interrupt(res, flow, thread, payload, actor)
+        cases.append(
+            {
+                "name": name,
+                "flow": flow,
+                "thread_id": str(thread),
+                "waits_on": value.get("kind") or value.get("type"),
+                "resume": resume,
+                "expect": expect,
+            }
+        )
     return cases
 
 

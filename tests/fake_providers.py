@@ -99,22 +99,29 @@ class FakeProvider:
                 "stop_sequence": None,
                 "usage": {"input_tokens": 10, "output_tokens": 10},
             }
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if body.get("tools"):
-            name = body["tools"][0]["function"]["name"]
-            message = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}],
-            }
-        return {
-            "id": f"chatcmpl-{len(self.requests)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model"),
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+        return openai_completion(body, self.answer, len(self.requests))
+
+
+def openai_completion(body: dict[str, Any], answer: dict[str, Any], n: int) -> dict[str, Any]:
+    """A chat completion answering ``body`` with ``answer``: as a tool call when tools were sent
+    (langchain's structured output), else as JSON content."""
+    text = json.dumps(answer, ensure_ascii=False)
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if body.get("tools"):
+        name = body["tools"][0]["function"]["name"]
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}],
         }
+    return {
+        "id": f"chatcmpl-{n}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model"),
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from asoto.runtime.resources import open_resources
 
 from .apptools import free_port
 from .conftest import GOOD_DRAFT, ORDINARY_LOG, first_member
+from .fake_providers import openai_completion
 
 
 class FakeOpenAI:
@@ -51,30 +52,7 @@ class FakeOpenAI:
             )
         schema_name = json.dumps(body.get("response_format") or body.get("tools") or {})
         answer = {"level": "none", "reasons": []} if "RiskAssessment" in schema_name else GOOD_DRAFT
-        message: dict[str, Any] = {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)}
-        if body.get("tools"):
-            name = body["tools"][0]["function"]["name"]
-            message = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": name, "arguments": json.dumps(answer, ensure_ascii=False)},
-                    }
-                ],
-            }
-        return JSONResponse(
-            {
-                "id": f"chatcmpl-{len(self.requests)}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body.get("model"),
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-            }
-        )
+        return JSONResponse(openai_completion(body, answer, len(self.requests)))
 
 
 @contextlib.contextmanager

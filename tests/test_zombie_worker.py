@@ -12,12 +12,15 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy import select, text
 
 from asoto.api.schemas import RunCreate
 from asoto.persistence import run_queue
+from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
 from asoto.persistence.database import application_name
 from asoto.persistence.models import Run
 from asoto.runtime.notify import NotificationHub
@@ -31,6 +34,15 @@ from .test_openai_compatible import FakeOpenAI, serve_fake
 
 RUNS = 6
 SERVICE = Principal(id="test:service", role="service")
+
+
+async def _new_run(res: Resources, session: Any) -> Run:
+    """A pending log_feedback run of the first member, on a new thread."""
+    member = await first_member(res)
+    body = RunCreate(
+        assistant_id="log_feedback", input={"member_id": str(member.id), "log": ORDINARY_LOG}, if_not_exists="create"
+    )
+    return await runs.create(res, session, SERVICE, uuid.uuid4(), body)
 
 
 async def _runs(res: Resources, ids: list[uuid.UUID]) -> list[Run]:
@@ -56,16 +68,8 @@ async def test_a_frozen_worker_is_taken_over_and_never_forks_a_thread(
         }
         frozen = subprocess.Popen([sys.executable, "-m", "asoto.cli", "worker"], env=env)
         try:
-            member = await first_member(resources)
-            ids = []
             async with resources.db.sessions.begin() as session:
-                for _ in range(RUNS):
-                    body = RunCreate(
-                        assistant_id="log_feedback",
-                        input={"member_id": str(member.id), "log": ORDINARY_LOG},
-                        if_not_exists="create",
-                    )
-                    ids.append((await runs.create(resources, session, SERVICE, uuid.uuid4(), body)).run_id)
+                ids = [(await _new_run(resources, session)).run_id for _ in range(RUNS)]
             deadline = time.monotonic() + 60
             while not all(r.status == "running" for r in await _runs(resources, ids)):
                 assert time.monotonic() < deadline, "the worker did not claim the runs"
@@ -135,14 +139,8 @@ async def test_a_process_stopped_mid_pipeline_is_fenced_and_its_run_taken_over(
     """Postgres's idle-in-transaction timeout never fires for a backend left mid-pipeline (Bind and
     Execute sent, Sync not): it stays ``active`` with its row locks. The sweeper ends the sessions
     of such a process once its lease is long gone, and takes the run over."""
-    member = await first_member(resources)
     async with resources.db.sessions.begin() as session:
-        body = RunCreate(
-            assistant_id="log_feedback",
-            input={"member_id": str(member.id), "log": ORDINARY_LOG},
-            if_not_exists="create",
-        )
-        run_id = (await runs.create(resources, session, SERVICE, uuid.uuid4(), body)).run_id
+        run_id = (await _new_run(resources, session)).run_id
         await session.execute(
             text(
                 "update runs set status = 'running', attempt = 1, lease_token = gen_random_uuid(), "
@@ -183,18 +181,8 @@ async def test_the_fence_refuses_a_write_whose_token_is_stale_and_writes_nothing
     """The checkpointer's database-side fence, without timing: a valid local lease but a token the
     run no longer carries gets ``LeaseLost`` and leaves no row (the pipelined transaction rolls
     back); the run's current token writes."""
-    import pytest as _pytest
-
-    from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
-
-    member = await first_member(resources)
     async with resources.db.sessions.begin() as session:
-        body = RunCreate(
-            assistant_id="log_feedback",
-            input={"member_id": str(member.id), "log": ORDINARY_LOG},
-            if_not_exists="create",
-        )
-        run = await runs.create(resources, session, SERVICE, uuid.uuid4(), body)
+        run = await _new_run(resources, session)
         token = uuid.uuid4()
         await session.execute(
             text("update runs set status = 'running', lease_token = :k where run_id = :r"),
@@ -211,7 +199,7 @@ async def test_the_fence_refuses_a_write_whose_token_is_stale_and_writes_nothing
         finally:
             CURRENT_LEASE.reset(reset)
 
-    with _pytest.raises(LeaseLost):
+    with pytest.raises(LeaseLost):
         await attempt(uuid.uuid4())
     async with resources.db.sessions() as session:
         assert await session.scalar(text(count), {"t": str(run.thread_id)}) == 0

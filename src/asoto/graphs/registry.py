@@ -36,7 +36,11 @@ class Flow:
     builder: StateGraph[Any, Any, Any, Any]
     input_model: type[BaseModel] | None  # None: a user's graph; its own input schema applies
     compiled: Any = None  # a user's graph as they compiled it (kept: interrupts, names, options)
-    builtin: bool = True  # built-ins get the engine's run context; users' graphs get none
+
+    @property
+    def builtin(self) -> bool:
+        """A community flow (it gets the engine's run context); a user's graph has no input model."""
+        return self.input_model is not None
 
     def compile(self, checkpointer: Any) -> Any:
         if self.compiled is not None:
@@ -107,7 +111,6 @@ def _flows_from(path: Path, _mtime_ns: int) -> dict[str, Flow]:
             builder=graph.builder,
             input_model=None,
             compiled=graph.compiled,
-            builtin=False,
         )
     return flows
 

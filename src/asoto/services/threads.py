@@ -77,8 +77,7 @@ async def create(session: AsyncSession, principal: Principal, body: ThreadCreate
             interrupts={},
         )
         .on_conflict_do_nothing(index_elements=[Thread.thread_id])
-        .returning(Thread),
-        execution_options={"populate_existing": True},
+        .returning(Thread)
     )
     if inserted is not None:
         return inserted
