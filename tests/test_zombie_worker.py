@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from langgraph.checkpoint.base import empty_checkpoint
 from sqlalchemy import select, text
 
 from asoto.api.schemas import RunCreate
@@ -179,8 +180,8 @@ async def test_a_process_stopped_mid_pipeline_is_fenced_and_its_run_taken_over(
 
 async def test_the_fence_refuses_a_write_whose_token_is_stale_and_writes_nothing(resources: Resources) -> None:
     """The checkpointer's database-side fence, without timing: a valid local lease but a token the
-    run no longer carries gets ``LeaseLost`` and leaves no row (the pipelined transaction rolls
-    back); the run's current token writes."""
+    run no longer carries gets ``LeaseLost`` and leaves no row (the fence and the write are one
+    statement), for a task's writes and for a checkpoint with its blobs; the run's current token writes."""
     async with resources.db.sessions.begin() as session:
         run = await _new_run(resources, session)
         token = uuid.uuid4()
@@ -189,7 +190,15 @@ async def test_the_fence_refuses_a_write_whose_token_is_stale_and_writes_nothing
             {"k": token, "r": run.run_id},
         )
     config = {"configurable": {"thread_id": str(run.thread_id), "checkpoint_ns": "", "checkpoint_id": "c1"}}
-    count = "select count(*) from checkpoint_writes where thread_id = :t"
+
+    counts = (
+        "select (select count(*) from checkpoint_writes where thread_id = :t),"
+        " (select count(*) from checkpoints where thread_id = :t),"
+        " (select count(*) from checkpoint_blobs where thread_id = :t)"
+    )
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {"note": ["a", "list", "is", "a", "blob"], "count": 3}
+    checkpoint["channel_versions"] = {"note": "1", "count": "1"}
 
     async def attempt(with_token: uuid.UUID) -> None:
         lease = Lease(30.0, time.monotonic() + 30, run_id=run.run_id, token=with_token)
@@ -199,10 +208,22 @@ async def test_the_fence_refuses_a_write_whose_token_is_stale_and_writes_nothing
         finally:
             CURRENT_LEASE.reset(reset)
 
-    with pytest.raises(LeaseLost):
-        await attempt(uuid.uuid4())
+    async def put(with_token: uuid.UUID) -> None:
+        lease = Lease(30.0, time.monotonic() + 30, run_id=run.run_id, token=with_token)
+        reset = CURRENT_LEASE.set(lease)
+        try:
+            await resources.saver.aput(config, checkpoint, {"source": "loop", "step": 1}, {"note": "1", "count": "1"})
+        finally:
+            CURRENT_LEASE.reset(reset)
+
+    for write in (attempt, put):
+        with pytest.raises(LeaseLost):
+            await write(uuid.uuid4())
     async with resources.db.sessions() as session:
-        assert await session.scalar(text(count), {"t": str(run.thread_id)}) == 0
+        assert tuple((await session.execute(text(counts), {"t": str(run.thread_id)})).one()) == (0, 0, 0)
     await attempt(token)
+    await put(token)
     async with resources.db.sessions() as session:
-        assert await session.scalar(text(count), {"t": str(run.thread_id)}) == 2
+        assert tuple((await session.execute(text(counts), {"t": str(run.thread_id)})).one()) == (2, 1, 1)
+    saved = await resources.saver.aget_tuple({"configurable": {"thread_id": str(run.thread_id), "checkpoint_ns": ""}})
+    assert saved is not None and saved.checkpoint["channel_values"] == checkpoint["channel_values"]

@@ -116,8 +116,9 @@ class Database:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    # single reads on hot paths: autocommit, so no BEGIN/ROLLBACK around one SELECT
-    reads: async_sessionmaker[AsyncSession]
+    # one statement on a hot path (a read, a claim, a finish): autocommit, so no BEGIN/COMMIT
+    # travel around it; the statement is its own transaction
+    autocommit: async_sessionmaker[AsyncSession]
 
     @classmethod
     def connect(cls, uri: str, *, pool_size: int = 10) -> Database:
@@ -126,7 +127,7 @@ class Database:
         return cls(
             engine=engine,
             sessions=async_sessionmaker(engine, expire_on_commit=False),
-            reads=async_sessionmaker(autocommit, expire_on_commit=False),
+            autocommit=async_sessionmaker(autocommit, expire_on_commit=False),
         )
 
     async def dispose(self) -> None:

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, exists, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.persistence.models import Run, Thread
@@ -58,8 +58,76 @@ async def notify(session: AsyncSession, channel: str, payload: str = "") -> None
     await session.execute(text("select pg_notify(:c, :p)"), {"c": channel, "p": payload})
 
 
-async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> Thread | None:
-    return await session.scalar(select(Thread).where(Thread.thread_id == thread_id).with_for_update())
+async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> tuple[Thread | None, list[uuid.UUID]]:
+    """Lock a thread row and list its active runs, oldest first: one statement (it was two)."""
+    active = (
+        select(func.array_agg(aggregate_order_by(Run.run_id, Run.created_at)))
+        .where(Run.thread_id == Thread.thread_id, Run.status.in_(ACTIVE))
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(select(Thread, active).where(Thread.thread_id == thread_id).with_for_update(of=Thread))
+    ).first()
+    if row is None:
+        return None, []
+    return row[0], list(row[1] or [])
+
+
+_RUN_COLUMNS = ", ".join(column.name for column in Run.__table__.columns)
+_ENQUEUE = (
+    text(f"""
+with run as (
+    insert into runs (run_id, thread_id, assistant_id, graph_id, status, kwargs, metadata,
+                      multitask_strategy, created_by, not_before, attempt, cancel_requested)
+    values (:run_id, :thread_id, :assistant_id, :graph_id, 'pending', :kwargs, :metadata,
+            :strategy, :created_by, now() + make_interval(secs => :after_s), 0, false)
+    returning {_RUN_COLUMNS}
+),
+thread as (
+    update threads set graph_id = :graph_id, status = 'busy', member_id = coalesce(member_id, :member_id),
+           updated_at = now()
+    where thread_id = :thread_id
+),
+note as (select pg_notify('{CH_NEW_RUN}', :run_text))
+select run.* from run, note
+""")
+    .bindparams(bindparam("kwargs", type_=JSONB), bindparam("metadata", type_=JSONB))
+    .columns(*Run.__table__.columns)
+)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    thread_id: uuid.UUID,
+    assistant_id: uuid.UUID,
+    graph_id: str,
+    kwargs: dict[str, Any],
+    metadata: dict[str, Any],
+    strategy: str,
+    created_by: str,
+    member_id: uuid.UUID | None = None,
+    after_s: float = 0.0,
+    run_id: uuid.UUID | None = None,
+) -> Run:
+    """Insert a pending run, mark its thread busy (giving it the graph, and the member if it had
+    none) and wake the workers on commit: one statement (the ORM took three). The caller holds the
+    thread's lock."""
+    run_id = run_id or uuid.uuid4()
+    params = {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "assistant_id": assistant_id,
+        "graph_id": graph_id,
+        "kwargs": kwargs,
+        "metadata": metadata,
+        "strategy": strategy,
+        "created_by": created_by,
+        "member_id": member_id,
+        "after_s": float(after_s),
+        "run_text": str(run_id),
+    }
+    return (await session.scalars(select(Run).from_statement(_ENQUEUE), params)).one()
 
 
 async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:

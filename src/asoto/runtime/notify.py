@@ -72,15 +72,23 @@ class NotificationHub:
             for event in events:
                 event.set()
 
-    @contextlib.contextmanager
-    def waiting_for(self, run_id: str) -> Iterator[asyncio.Event]:
+    def subscribe(self, run_id: str) -> asyncio.Event:
+        """An event set when the run ends or writes stream events; pair with ``unsubscribe``."""
         event = asyncio.Event()
         self._done[run_id].add(event)
+        return event
+
+    def unsubscribe(self, run_id: str, event: asyncio.Event) -> None:
+        waiters = self._done.get(run_id)
+        if waiters is not None:
+            waiters.discard(event)
+            if not waiters:
+                self._done.pop(run_id, None)
+
+    @contextlib.contextmanager
+    def waiting_for(self, run_id: str) -> Iterator[asyncio.Event]:
+        event = self.subscribe(run_id)
         try:
             yield event
         finally:
-            waiters = self._done.get(run_id)
-            if waiters is not None:
-                waiters.discard(event)
-                if not waiters:
-                    self._done.pop(run_id, None)
+            self.unsubscribe(run_id, event)

@@ -108,7 +108,7 @@ async def tail_run(
     seen = after
     while True:
         with hub.waiting_for(str(run.run_id)) as woken:
-            async with res.db.sessions() as session:
+            async with res.db.autocommit() as session:
                 events = await run_queue.events_after(session, run.run_id, seen)
                 status = await session.scalar(select(Run.status).where(Run.run_id == run.run_id))
             for seq, name, data in events:

@@ -141,7 +141,7 @@ class Worker:
         """Claim up to ``free`` runs in one statement and start them; returns how many."""
         requested = time.monotonic()  # the leases run from before the claim reached the database
         try:
-            async with self.res.db.sessions.begin() as session:
+            async with self.res.db.autocommit() as session:
                 jobs = await run_queue.claim(
                     session, owner=self.owner, lease_s=self.res.settings.run_lease_s, limit=free
                 )
@@ -190,7 +190,7 @@ class Worker:
             await asyncio.sleep(seconds / 3)
             started = time.monotonic()
             try:
-                async with self.res.db.sessions.begin() as session:
+                async with self.res.db.autocommit() as session:
                     ours, cancel = await run_queue.heartbeat(session, run_id, token, seconds)
             except Exception as exc:  # a database blip: try again next beat; the local lease still bounds writes
                 if not is_unavailable(exc):
@@ -309,7 +309,7 @@ class Worker:
         thread_status = {"success": "idle", "interrupted": "interrupted" if pending else "idle", "error": "error"}[
             status
         ]
-        async with self.res.db.sessions.begin() as session:
+        async with self.res.db.autocommit() as session:
             await run_queue.finish_run(
                 session,
                 run_id=run_id,

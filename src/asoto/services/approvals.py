@@ -103,7 +103,7 @@ async def expire_due(res: Resources) -> int:
     skipping any that someone is deciding right now."""
     from asoto.graphs.approval.kinds import kind_of
 
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         due = [a.id for a in await approvals.due_for_expiry(session)]
     handled = 0
     for approval_id in due:

@@ -11,11 +11,10 @@ import asyncio
 import contextlib
 import string
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.api.schemas import RunCreate
@@ -198,7 +197,9 @@ async def create(
     body: RunCreate,
     *,
     stream_modes: list[str] | None = None,
+    run_id: uuid.UUID | None = None,
 ) -> Run:
+    """Check and enqueue a run (``run_id``: chosen by a caller that subscribes to its end first)."""
     flow = resolve(body.assistant_id, res.flows)
     refuse_unsupported(body)
     if (body.input is None) == (body.command is None or body.command.resume is None):
@@ -210,7 +211,7 @@ async def create(
     if body.multitask_strategy == "rollback":
         raise InvalidInput("multitask_strategy rollback is not supported", code="unsupported_option")
 
-    thread = await session.scalar(select(Thread).where(Thread.thread_id == thread_id).with_for_update())
+    thread, active = await run_queue.lock_thread(session, thread_id)
     if thread is None:
         if body.if_not_exists != "create":
             raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
@@ -232,8 +233,8 @@ async def create(
             f"thread {thread_id} belongs to {thread.graph_id}, not {flow.graph_id}", code="graph_mismatch"
         )
 
-    active = await run_queue.active_runs(session, thread_id)
     kwargs: dict[str, Any]
+    member_id = None
     if body.command is not None:
         # the decision's compare-and-set comes first: a second decision is "already decided", not "busy"
         kwargs = {
@@ -247,9 +248,7 @@ async def create(
         if member_id is not None:
             await limits.check_member_runs(session, member_id, limit=res.settings.rate_active_runs_per_member)
         kwargs = {"input": validated}
-        if thread.member_id is None and member_id is not None:
-            thread.member_id = member_id
-        elif member_id is not None and thread.member_id != member_id:
+        if member_id is not None and thread.member_id not in (None, member_id):
             raise Forbidden(f"thread {thread_id} belongs to another member", code="member_mismatch")
         if active:
             if body.multitask_strategy == "reject":
@@ -257,31 +256,25 @@ async def create(
                     "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
                 )
             if body.multitask_strategy == "interrupt":
-                for run in active:
-                    if not await run_queue.cancel_pending(session, run.run_id):
-                        await run_queue.request_cancel(session, run.run_id)
+                for active_id in active:
+                    if not await run_queue.cancel_pending(session, active_id):
+                        await run_queue.request_cancel(session, active_id)
 
     if stream_modes:
         kwargs["stream"] = {"modes": stream_modes}
-    thread.graph_id = flow.graph_id
-    thread.status = "busy"
-    thread.updated_at = func.now()  # type: ignore[assignment]
-    run = Run(
-        run_id=uuid.uuid4(),
+    return await run_queue.enqueue(
+        session,
+        run_id=run_id,
         thread_id=thread_id,
         assistant_id=flow.assistant_id,
         graph_id=flow.graph_id,
-        status="pending",
         kwargs=kwargs,
-        metadata_=body.metadata,
-        multitask_strategy=body.multitask_strategy,
+        metadata=body.metadata,
+        strategy=body.multitask_strategy,
         created_by=principal.id,
-        not_before=func.now() + timedelta(seconds=body.after_seconds or 0),
+        member_id=member_id,
+        after_s=body.after_seconds or 0,
     )
-    session.add(run)
-    await session.flush()  # one INSERT … RETURNING the database's timestamps (eager_defaults)
-    await run_queue.notify(session, run_queue.CH_NEW_RUN, str(run.run_id))
-    return run
 
 
 async def enqueue_system_resume(
@@ -291,30 +284,24 @@ async def enqueue_system_resume(
     The approval row was already changed by the caller, so no compare-and-set happens here."""
     if approval.thread_id is None:
         return None
-    thread = await session.scalar(select(Thread).where(Thread.thread_id == approval.thread_id).with_for_update())
-    if thread is None or not thread.graph_id or await run_queue.active_runs(session, thread.thread_id):
+    thread, active = await run_queue.lock_thread(session, approval.thread_id)
+    if thread is None or not thread.graph_id or active:
         return None
     snapshot = await res.graphs[thread.graph_id].aget_state({"configurable": {"thread_id": str(thread.thread_id)}})
     for group in state_interrupts(snapshot).values():
         for item in group:
             if isinstance(item["value"], dict) and item["value"].get("approval_id") == str(approval.id):
                 flow = resolve(thread.graph_id, res.flows)
-                run = Run(
-                    run_id=uuid.uuid4(),
+                return await run_queue.enqueue(
+                    session,
                     thread_id=thread.thread_id,
                     assistant_id=flow.assistant_id,
                     graph_id=flow.graph_id,
-                    status="pending",
                     kwargs={"command": {"resume": {item["id"]: value}}},
-                    metadata_={"reason": "approval_expired"},
-                    multitask_strategy="reject",
+                    metadata={"reason": "approval_expired"},
+                    strategy="reject",
                     created_by=str(value.get("decided_by", "system")),
                 )
-                thread.status = "busy"
-                session.add(run)
-                await session.flush()
-                await run_queue.notify(session, run_queue.CH_NEW_RUN, str(run.run_id))
-                return run
     return None
 
 
@@ -337,11 +324,19 @@ async def list_for_thread(
     return list((await session.scalars(stmt)).all())
 
 
-async def wait(res: Resources, hub: NotificationHub, run_id: uuid.UUID, *, poll_s: float = 2.0) -> Run:
-    """Block until the run is no longer pending or running (notification, or polling)."""
+async def wait(
+    res: Resources, hub: NotificationHub, run_id: uuid.UUID, *, poll_s: float = 2.0, ended: asyncio.Event | None = None
+) -> Run:
+    """Block until the run is no longer pending or running (notification, or polling).
+
+    ``ended``: a subscription taken before the run was created, so its end cannot slip past; the
+    run is then read once, when it ends (a fresh wait reads first, then sleeps)."""
+    if ended is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ended.wait(), timeout=poll_s)
     while True:
         with hub.waiting_for(str(run_id)) as done:
-            async with res.db.reads() as session:
+            async with res.db.autocommit() as session:
                 run = await session.get(Run, run_id)
             if run is None:
                 raise NotFound(f"run {run_id} not found", code="run_not_found")

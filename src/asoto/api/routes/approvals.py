@@ -27,7 +27,7 @@ async def list_approvals(
     limit: int = Query(20, ge=1, le=200),
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         page, next_cursor = await approvals.listing(
             session, caller, status=status, kind=kind, member_id=member_id, limit=limit, cursor=cursor
         )
@@ -37,7 +37,7 @@ async def list_approvals(
 
 @router.get("/approvals/{approval_id}")
 async def get_approval(approval_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         approval = await approvals.get_visible(session, caller, approval_id)
         return views.approval(public(approval), caller, await trail(session, approval_id))
 

@@ -29,16 +29,18 @@ def _location(run: Run) -> str:
     return f"/threads/{run.thread_id}/runs/{run.run_id}"
 
 
-async def _create(res: Resources, caller: Any, thread_id: uuid.UUID, body: RunCreate) -> Run:
+async def _create(
+    res: Resources, caller: Any, thread_id: uuid.UUID, body: RunCreate, run_id: uuid.UUID | None = None
+) -> Run:
     async with res.db.sessions.begin() as session:
-        return await runs.create(res, session, caller, thread_id, body)
+        return await runs.create(res, session, caller, thread_id, body, run_id=run_id)
 
 
 async def _wait_body(
-    res: Resources, hub: NotificationHub, run_id: uuid.UUID, caller: Principal
+    res: Resources, hub: NotificationHub, run_id: uuid.UUID, caller: Principal, ended: asyncio.Event | None
 ) -> AsyncIterator[bytes]:
     """Newlines every few seconds keep proxies from closing a long wait; JSON ignores them."""
-    task = asyncio.create_task(runs.wait(res, hub, run_id))
+    task = asyncio.create_task(runs.wait(res, hub, run_id, ended=ended))
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_S)
@@ -49,11 +51,15 @@ async def _wait_body(
         yield json.dumps(views.outputs(run.graph_id, runs.result(run), caller), ensure_ascii=False).encode("utf-8")
     finally:
         task.cancel()
+        if ended is not None:
+            hub.unsubscribe(str(run_id), ended)
 
 
-def _waiting_response(res: Resources, hub: NotificationHub, run: Run, caller: Principal) -> StreamingResponse:
+def _waiting_response(
+    res: Resources, hub: NotificationHub, run: Run, caller: Principal, ended: asyncio.Event | None = None
+) -> StreamingResponse:
     return StreamingResponse(
-        _wait_body(res, hub, run.run_id, caller),
+        _wait_body(res, hub, run.run_id, caller, ended),
         media_type="application/json",
         headers={"Location": f"{_location(run)}/join", "Content-Location": _location(run)},
     )
@@ -69,7 +75,14 @@ async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, calle
 async def create_and_wait(
     thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
 ) -> StreamingResponse:
-    return _waiting_response(res, hub, await _create(res, caller, thread_id, body), caller)
+    run_id = uuid.uuid4()
+    ended = hub.subscribe(str(run_id))  # before the run exists: its end cannot come first
+    try:
+        run = await _create(res, caller, thread_id, body, run_id)
+    except BaseException:
+        hub.unsubscribe(str(run_id), ended)
+        raise
+    return _waiting_response(res, hub, run, caller, ended)
 
 
 @router.post("/threads/{thread_id}/runs/stream")
@@ -91,7 +104,7 @@ async def join_stream(
     caller: CallerDep,
     last_event_id: str | None = Header(default=None),
 ) -> StreamingResponse:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         run = await runs.get_visible(session, caller, thread_id, run_id)
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     return _streaming_response(res, hub, run, caller, after=after)
@@ -120,14 +133,14 @@ async def list_runs(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     status: str | None = None,
 ) -> list[dict[str, Any]]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         found = await runs.list_for_thread(session, caller, thread_id, limit=limit, offset=offset, status=status)
     return [views.run(runs.run_json(r), caller) for r in found]
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
 async def get(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         return views.run(runs.run_json(await runs.get_visible(session, caller, thread_id, run_id)), caller)
 
 
@@ -135,7 +148,7 @@ async def get(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller
 async def join(
     thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, hub: HubDep, caller: CallerDep
 ) -> StreamingResponse:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         run = await runs.get_visible(session, caller, thread_id, run_id)
     return _waiting_response(res, hub, run, caller)
 

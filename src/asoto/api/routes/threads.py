@@ -24,19 +24,19 @@ def _shown(thread: Thread, caller: Principal) -> dict[str, Any]:
 
 @router.post("/threads")
 async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
-    async with res.db.sessions.begin() as session:
+    async with res.db.autocommit() as session:
         return _shown(await threads.create(session, caller, body), caller)
 
 
 @router.post("/threads/search")
 async def search(body: ThreadSearch, res: ResourcesDep, caller: CallerDep) -> list[dict[str, Any]]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         return [_shown(t, caller) for t in await threads.search(session, caller, body)]
 
 
 @router.get("/threads/{thread_id}")
 async def get(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         return _shown(await threads.get_visible(session, caller, thread_id), caller)
 
 
@@ -58,7 +58,7 @@ async def delete(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> 
 
 @router.get("/threads/{thread_id}/state")
 async def state(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     return views.snapshot(thread.graph_id, await threads.state(res, thread), caller)
 
@@ -66,14 +66,14 @@ async def state(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> d
 @router.get("/threads/{thread_id}/graph")
 async def position(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     """The thread's graph as Mermaid, with the path taken and the current node highlighted."""
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     return await threads.position(res, thread)
 
 
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
 async def state_at(thread_id: uuid.UUID, checkpoint_id: str, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     return views.snapshot(thread.graph_id, await threads.state(res, thread, checkpoint_id), caller)
 
@@ -82,7 +82,7 @@ async def state_at(thread_id: uuid.UUID, checkpoint_id: str, res: ResourcesDep, 
 async def history(
     thread_id: uuid.UUID, body: HistoryQuery, res: ResourcesDep, caller: CallerDep
 ) -> list[dict[str, Any]]:
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     before = body.before.get("checkpoint_id") if isinstance(body.before, dict) else body.before
     found = await threads.history(res, thread, limit=body.limit, before=before, metadata=body.metadata)
