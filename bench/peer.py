@@ -5,10 +5,12 @@ The graph is ``examples/thanks_note`` (4 nodes, one interrupt), served from
 
 - **in-process**: the compiled graph with LangGraph's ``AsyncPostgresSaver`` on the same Postgres,
   no API, no queue (the floor any server adds to);
-- **asoto**: ``asoto serve --config examples/langgraph.json`` (API + its in-process worker) in a
+- **asoto xN**: ``asoto serve --config examples/langgraph.json --workers N`` (the API and N worker
+  processes it manages; N = 1, the default on 2+ cores, unless ``--workers`` says otherwise) in a
   subprocess, driven by the official ``langgraph-sdk`` (``threads.create``, ``runs.wait`` twice);
-- **split xN**: ``serve --no-worker`` plus ``--workers N`` ``asoto worker`` processes (on its own database,
-  so the two asoto sides never take each other's runs); CPU is the sum of both processes.
+  CPU is the sum of the server and its workers;
+- **asoto 1-proc**: ``serve --workers 0``: the worker inside the API's process (on its own
+  database, so the two asoto sides never take each other's runs).
 
 Sides alternate round by round (the machine is noisy). Per side and concurrency it prints cycles/s,
 p50/p95/p99 per call, CPU ms per cycle of the server process and of Postgres, and SQL statements
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -148,30 +149,16 @@ async def main(
             assert done["approved"], done
             return [t1 - t0, time.perf_counter() - t1]
 
-        split_uri = embedded.ensure_database(server.get_uri(), "peer_split")  # its own runs table
-        split_settings = settings.model_copy(update={"database_url": split_uri})
-        async with open_resources(split_settings, uri=split_uri) as res, res.db.sessions.begin() as session:
-            split_key = await create_key(session, role="service")
+        single_uri = embedded.ensure_database(server.get_uri(), "peer_single")  # its own runs table
+        single_settings = settings.model_copy(update={"database_url": single_uri})
+        async with open_resources(single_settings, uri=single_uri) as res, res.db.sessions.begin() as session:
+            single_key = await create_key(session, role="service")
         env = {"ASOTO_WORKER_CONCURRENCY": "16", "ASOTO_RATE_REQUESTS_PER_S": "0"}
         async with (
-            asoto_process(uri, tmp, "--config", str(EXAMPLE), **env) as (url, proc),
-            asoto_process(split_uri, tmp, "--config", str(EXAMPLE), "--no-worker", **env) as (split_url, api_proc),
+            asoto_process(uri, tmp, "--config", str(EXAMPLE), "--workers", str(workers), **env) as (url, proc),
+            asoto_process(single_uri, tmp, "--config", str(EXAMPLE), "--workers", "0", **env) as (single_url, one),
         ):
-            worker_procs = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "asoto.cli", "worker", "--config", str(EXAMPLE)],
-                    env={
-                        **os.environ,
-                        "ASOTO_DATABASE_URL": split_uri,
-                        "ASOTO_HOME": str(tmp),
-                        "ASOTO_LOG_LEVEL": "WARNING",
-                        **env,
-                    },
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                for _ in range(workers)
-            ]
+            await asyncio.sleep(2)  # the worker processes connect
             dev_proc = None
             if langgraph_dev:
                 dev_port = free_port()
@@ -194,9 +181,8 @@ async def main(
                 )
                 await wait_ok(f"http://127.0.0.1:{dev_port}")
             client = get_client(url=url, api_key=key, timeout=120)
-            split_client = get_client(url=split_url, api_key=split_key, timeout=120)
-            served = psutil.Process(proc.pid)
-            split_processes = [psutil.Process(api_proc.pid), *(psutil.Process(w.pid) for w in worker_procs)]
+            single_client = get_client(url=single_url, api_key=single_key, timeout=120)
+            served = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
 
             async def cycle_on(sdk: Any) -> list[float]:
                 thread = await sdk.threads.create()
@@ -210,8 +196,8 @@ async def main(
             async def over_api() -> list[float]:
                 return await cycle_on(client)
 
-            async def over_split() -> list[float]:
-                return await cycle_on(split_client)
+            async def over_single() -> list[float]:
+                return await cycle_on(single_client)
 
             dev_client = get_client(url=f"http://127.0.0.1:{dev_port}", timeout=120) if dev_proc else None
 
@@ -221,8 +207,8 @@ async def main(
             me = psutil.Process()
             sides: dict[str, tuple[Cycle, list[psutil.Process]]] = {
                 "in-process": (in_process, [me]),
-                "asoto": (over_api, [served]),
-                f"split x{workers}": (over_split, split_processes),  # serve --no-worker + N asoto workers
+                f"asoto x{workers}": (over_api, served),  # serve --workers N: the API and N worker processes
+                "asoto 1-proc": (over_single, [psutil.Process(one.pid)]),  # serve --workers 0
             }
             if dev_proc is not None:
                 sides["langgraph dev"] = (over_dev, [psutil.Process(dev_proc.pid)])
@@ -255,25 +241,25 @@ async def main(
                             }
                         )
             print(
-                f"{'side':<11} {'conc':>4} {'cycles/s':>9} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+                f"{'side':<13} {'conc':>4} {'cycles/s':>9} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
                 f"{'CPU ms/cyc':>10} {'PG ms/cyc':>9} {'SQL/cyc':>8}"
             )
             for (name, concurrency), rows in results.items():
                 med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
                 print(
-                    f"{name:<11} {concurrency:>4} {med['rate']:>9.1f} {med['p50']:>7.1f} {med['p95']:>7.1f} "
+                    f"{name:<13} {concurrency:>4} {med['rate']:>9.1f} {med['p50']:>7.1f} {med['p95']:>7.1f} "
                     f"{med['p99']:>7.1f} {med['cpu']:>10.1f} {med['pg']:>9.1f} {statements[name]:>8.1f}"
                 )
             for concurrency in concurrencies:
                 floor = statistics.median(r["rate"] for r in results[("in-process", concurrency)])
-                for side in ("asoto", f"split x{workers}", "langgraph dev"):
+                for side in (f"asoto x{workers}", "asoto 1-proc", "langgraph dev"):
                     if (side, concurrency) not in results:
                         continue
                     ours = statistics.median(r["rate"] for r in results[(side, concurrency)])
                     print(f"concurrency {concurrency}: {side} / in-process = {ours / floor:.2f}")
                 if ("langgraph dev", concurrency) in results:
                     dev = statistics.median(r["rate"] for r in results[("langgraph dev", concurrency)])
-                    ours = statistics.median(r["rate"] for r in results[("asoto", concurrency)])
+                    ours = statistics.median(r["rate"] for r in results[(f"asoto x{workers}", concurrency)])
                     print(f"concurrency {concurrency}: asoto / langgraph dev = {ours / dev:.2f}")
             print(
                 "(CPU ms/cyc: the asoto server process; for in-process, this bench process, which also runs "
@@ -282,9 +268,6 @@ async def main(
             if dev_proc is not None:
                 dev_proc.terminate()
                 dev_proc.wait(timeout=30)
-            for worker_proc in worker_procs:
-                worker_proc.terminate()
-                worker_proc.wait(timeout=30)
         await pool.close()
     finally:
         server.cleanup()
@@ -295,7 +278,7 @@ if __name__ == "__main__":
     parser.add_argument("--cycles", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
-    parser.add_argument("--workers", type=int, default=1, help="asoto worker processes of the split side")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the asoto xN side")
     parser.add_argument("--langgraph-dev", help="a langgraph executable (langgraph-cli[inmem]) for a fourth side")
     args = parser.parse_args()
     asyncio.run(main(args.cycles, args.rounds, args.concurrency, args.workers, args.langgraph_dev))

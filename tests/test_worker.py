@@ -38,8 +38,8 @@ async def _enqueue(res: Resources) -> tuple[uuid.UUID, uuid.UUID]:
 
 async def test_a_run_whose_worker_died_is_finished_by_another(resources: Resources) -> None:
     thread_id, run_id = await _enqueue(resources)
-    async with resources.db.sessions.begin() as session:  # a worker claims it, then dies silently
-        [job] = await run_queue.claim(session, owner="dead-worker", lease_s=0.5)
+    async with resources.pool.connection() as conn:  # a worker claims it, then dies silently
+        [job] = await run_queue.claim(conn, owner="dead-worker", lease_s=0.5)
     assert job["run_id"] == run_id
     hub = NotificationHub(resources.uri)
     await hub.start()
@@ -59,21 +59,21 @@ async def test_a_run_whose_worker_died_is_finished_by_another(resources: Resourc
 
 async def test_a_stale_attempt_cannot_overwrite_the_run(resources: Resources) -> None:
     _thread_id, run_id = await _enqueue(resources)
-    async with resources.db.sessions.begin() as session:
-        [claimed] = await run_queue.claim(session, owner="w1", lease_s=30)
+    async with resources.pool.connection() as conn:
+        [claimed] = await run_queue.claim(conn, owner="w1", lease_s=30)
     assert claimed["run_id"] == run_id and claimed["lease_token"] is not None
-    async with resources.db.sessions.begin() as session:
+    async with resources.pool.connection() as conn:
         stale = dict(status="success", output={}, error=None, thread_status="idle", values=None, interrupts={})
-        assert not await run_queue.finish_run(session, run_id=run_id, token=uuid.uuid4(), **stale)
-        ours, cancel = await run_queue.heartbeat(session, run_id, uuid.uuid4(), 30)
+        assert not await run_queue.finish_run(conn, run_id=run_id, token=uuid.uuid4(), **stale)
+        ours, cancel = await run_queue.heartbeat(conn, run_id, uuid.uuid4(), 30)
         assert (ours, cancel) == (False, False)
     async with resources.db.sessions() as session:
         run = await session.get(Run, run_id)
     assert run is not None and run.status == "running"
-    async with resources.db.sessions.begin() as session:  # the attempt's own token finishes it, once
+    async with resources.pool.connection() as conn:  # the attempt's own token finishes it, once
         done = dict(status="success", output={"n": 1}, error=None, thread_status="idle", values={"n": 1}, interrupts={})
-        assert await run_queue.finish_run(session, run_id=run_id, token=claimed["lease_token"], **done)
-        assert not await run_queue.finish_run(session, run_id=run_id, token=claimed["lease_token"], **done)
+        assert await run_queue.finish_run(conn, run_id=run_id, token=claimed["lease_token"], **done)
+        assert not await run_queue.finish_run(conn, run_id=run_id, token=claimed["lease_token"], **done)
     async with resources.db.sessions() as session:
         run = await session.get(Run, run_id)
         thread = await session.get(Thread, run.thread_id) if run else None
@@ -97,10 +97,10 @@ async def test_workers_never_run_two_runs_of_one_thread_at_once(resources: Resou
                     input={"member_id": str(member.id), "log": ORDINARY_LOG},
                 ),
             )
-    async with resources.db.sessions.begin() as session:
-        first = await run_queue.claim(session, owner="w1", lease_s=30, limit=10)  # a batch still takes one
-    async with resources.db.sessions.begin() as session:
-        second = await run_queue.claim(session, owner="w2", lease_s=30, limit=10)
+    async with resources.pool.connection() as conn:
+        first = await run_queue.claim(conn, owner="w1", lease_s=30, limit=10)  # a batch still takes one
+    async with resources.pool.connection() as conn:
+        second = await run_queue.claim(conn, owner="w2", lease_s=30, limit=10)
     assert len(first) == 1 and second == []
 
 

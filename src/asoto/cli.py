@@ -289,19 +289,36 @@ def keys_create(
 def serve(
     host: str = "127.0.0.1",
     port: int = 2024,
-    worker: bool = True,
+    worker: Annotated[bool, typer.Option(help="serve runs too (--no-worker: API only, workers run elsewhere)")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=64,
+            help="worker processes started and restarted with the API; 0 = the worker runs in the API's "
+            "process [default: 1 on 2+ cores, else 0]",
+        ),
+    ] = None,
     access_log: bool = False,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the API (with one in-process worker). Runs log structured lines; --access-log adds uvicorn's."""
+    """Serve the API and its workers. Runs log structured lines; --access-log adds uvicorn's."""
     import uvicorn
 
     from asoto.api.app import create_app
+    from asoto.runtime.supervisor import default_worker_processes
 
     settings = _settings(config)
     _check_graphs(settings)
     _exit_cleanly_on_sigterm()
-    uvicorn.run(create_app(settings, run_worker=worker), host=host, port=port, log_level="info", access_log=access_log)
+    children = default_worker_processes() if workers is None else workers
+    uvicorn.run(
+        create_app(settings, run_worker=worker, worker_processes=children),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 @app.command("worker")
@@ -309,6 +326,7 @@ def worker_cmd(config: ConfigOption = None) -> None:
     """Run a worker process: claims and executes runs until stopped (Ctrl-C)."""
     from asoto.runtime.notify import NotificationHub
     from asoto.runtime.resources import open_resources
+    from asoto.runtime.supervisor import stop_when_orphaned
     from asoto.runtime.worker import Worker
 
     settings = _settings(config)
@@ -323,9 +341,11 @@ def worker_cmd(config: ConfigOption = None) -> None:
             err.print(f"worker {worker.owner} running (concurrency {worker.concurrency}); Ctrl-C stops it")
             stop = asyncio.Event()
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)  # drain, then exit
+            orphan_watch = asyncio.create_task(stop_when_orphaned(stop))  # a child of serve: not past it
             try:
                 await stop.wait()
             finally:
+                orphan_watch.cancel()
                 await worker.stop()
                 await hub.stop()
 

@@ -17,6 +17,7 @@ from asoto.config import Settings
 from asoto.logs import configure_logging
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import open_resources
+from asoto.runtime.supervisor import WorkerProcesses
 from asoto.runtime.worker import Worker
 from asoto.services.keys import KeyCache
 
@@ -78,7 +79,11 @@ def create_app(
     embedder: Embedder | None = None,
     model: StructuredModel | None = None,
     run_worker: bool = True,
+    worker_processes: int = 0,
 ) -> FastAPI:
+    """The API. ``run_worker``: serve runs at all (else workers run elsewhere); with
+    ``worker_processes`` > 0 they run in that many child processes (``runtime.supervisor``),
+    with 0 in this process."""
     settings = settings or Settings()
     configure_logging(settings)
 
@@ -89,13 +94,18 @@ def create_app(
                 await res.embedder.embed(["準備"])  # load the model now, not on the first member's request
             hub = NotificationHub(res.uri)
             await hub.start()
-            worker = Worker(res, hub) if run_worker else None
+            worker = Worker(res, hub) if run_worker and worker_processes == 0 else None
+            children = WorkerProcesses(settings, res.uri, worker_processes) if run_worker else None
             if worker:
                 await worker.start()
+            if children:
+                await children.start()
             try:
                 keys = KeyCache(res.db.sessions, ttl_s=settings.key_cache_s)
                 yield {"resources": res, "hub": hub, "keys": keys, "worker": worker}
             finally:
+                if children:
+                    await children.stop()
                 if worker:
                     await worker.stop()
                 await hub.stop()

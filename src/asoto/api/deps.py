@@ -13,11 +13,13 @@ from asoto.runtime.resources import Resources
 from asoto.services.keys import KeyCache, Principal
 
 
-def get_resources(request: Request) -> Resources:
+# ``async def`` although they await nothing: FastAPI runs a plain ``def`` dependency in a thread
+# pool, a thread hop per request for an attribute read
+async def get_resources(request: Request) -> Resources:
     return request.state.resources  # type: ignore[no-any-return]
 
 
-def get_hub(request: Request) -> NotificationHub:
+async def get_hub(request: Request) -> NotificationHub:
     return request.state.hub  # type: ignore[no-any-return]
 
 
@@ -47,7 +49,7 @@ async def get_principal(
         principal = await keys.principal(key)
     except Unauthenticated:
         client = request.client.host if request.client else "unknown"
-        async with res.db.sessions.begin() as session:
+        async with res.db.autocommit() as session:  # one upsert: its own transaction
             await limits.hit(
                 session,
                 f"authfail:{client}",
@@ -58,7 +60,7 @@ async def get_principal(
         raise
     per_s = settings.rate_requests_per_s if principal.role == "member" else settings.rate_trusted_requests_per_s
     if per_s > 0:
-        async with res.db.sessions.begin() as session:
+        async with res.db.autocommit() as session:
             await limits.hit(session, f"key:{principal.id}", limit=per_s, window_s=1, what="requests for this key")
     return principal
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row, tuple_row
+from psycopg.types.json import Jsonb
 from sqlalchemy import and_, bindparam, case, delete, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,10 +143,14 @@ async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:
     )
 
 
-_CLAIM = text("""
+# The worker's statements (claim, heartbeat, finish) and the waiter's read run on psycopg directly,
+# on the checkpoint pool: each is one fixed statement, and SQLAlchemy's async session added
+# ~0.3–0.4 ms of CPU to each (measured: claim 0.43 → 0.15 ms, a run read 0.52 → 0.12 ms), a few
+# times per run. The ORM stays where it reads better (creation, with its checks, and the rest).
+_CLAIM = """
 with claimed as (
 update runs set status = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(),
-       lease_owner = :owner, lease_expires_at = now() + make_interval(secs => :lease),
+       lease_owner = %(owner)s, lease_expires_at = now() + make_interval(secs => %(lease)s),
        updated_at = now()
 where run_id in (
     select r.run_id from runs r
@@ -153,62 +160,66 @@ where run_id in (
                       and (y.created_at, y.run_id) < (r.created_at, r.run_id))
     order by r.not_before, r.created_at
     for update skip locked
-    limit :n)
+    limit %(n)s)
 returning run_id, thread_id, graph_id, kwargs, created_by, attempt, lease_token),
 busy as (update threads set status = 'busy', updated_at = now()
          from claimed where threads.thread_id = claimed.thread_id)
 select * from claimed
-""")
+"""
 
 
-async def claim(session: AsyncSession, *, owner: str, lease_s: float, limit: int = 1) -> list[dict[str, Any]]:
+async def claim(conn: AsyncConnection[Any], *, owner: str, lease_s: float, limit: int = 1) -> list[dict[str, Any]]:
     """Claim up to ``limit`` runs, each with its own fencing token. Only the oldest pending run of a
     thread with nothing running is eligible, so one statement never takes two runs of one thread."""
-    rows = (await session.execute(_CLAIM, {"owner": owner, "lease": lease_s, "n": limit})).mappings().all()
-    return [dict(r) for r in rows]
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_CLAIM, {"owner": owner, "lease": float(lease_s), "n": limit})
+        return await cur.fetchall()
 
 
-async def heartbeat(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID, lease_s: float) -> tuple[bool, bool]:
+_HEARTBEAT = """
+update runs set lease_expires_at = now() + make_interval(secs => %(lease)s)
+where run_id = %(run)s and lease_token = %(token)s and status = 'running'
+returning cancel_requested
+"""
+
+
+async def heartbeat(
+    conn: AsyncConnection[Any], run_id: uuid.UUID, token: uuid.UUID, lease_s: float
+) -> tuple[bool, bool]:
     """Extend the lease. Returns (still ours, cancel requested)."""
-    row = (
-        await session.execute(
-            update(Run)
-            .where(Run.run_id == run_id, Run.lease_token == token, Run.status == "running")
-            .values(lease_expires_at=func.now() + text(f"interval '{float(lease_s)} seconds'"))
-            .returning(Run.cancel_requested)
-        )
-    ).first()
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_HEARTBEAT, {"lease": float(lease_s), "run": run_id, "token": token})
+        row = await cur.fetchone()
     return (row is not None, bool(row[0]) if row else False)
 
 
-_FINISH = text("""
+_FINISH = """
 with done as (
-    update runs set status = :status, output = :output, error = :error, lease_token = null,
+    update runs set status = %(status)s, output = %(output)s, error = %(error)s, lease_token = null,
            lease_owner = null, lease_expires_at = null, updated_at = now()
-    where run_id = :run and lease_token = :token and status = 'running'
+    where run_id = %(run)s and lease_token = %(token)s and status = 'running'
     returning run_id, thread_id
 ),
 thread as (
     update threads t set
         status = case when exists (select 1 from runs r where r.thread_id = t.thread_id
-                                   and r.status in ('pending', 'running') and r.run_id <> :run)
-                      then 'busy' else :thread_status end,
-        values = :values, interrupts = :interrupts, updated_at = now(), state_updated_at = now()
+                                   and r.status in ('pending', 'running') and r.run_id <> %(run)s)
+                      then 'busy' else %(thread_status)s end,
+        values = %(values)s, interrupts = %(interrupts)s, updated_at = now(), state_updated_at = now()
     from done where t.thread_id = done.thread_id
     returning 1
 ),
-note as (select pg_notify(:channel, :run_text) from done)
+note as (select pg_notify(%(channel)s, %(run_text)s) from done)
 select (select count(*) from done), (select count(*) from note), (select count(*) from thread)
-""").bindparams(
-    bindparam("output", type_=JSONB),
-    bindparam("error", type_=JSONB),
-    bindparam("values", type_=JSONB),
-    bindparam("interrupts", type_=JSONB),
-)
+"""
+
+
+def _jsonb(value: Any) -> Jsonb | None:
+    return None if value is None else Jsonb(value)
 
 
 async def finish_run(
-    session: AsyncSession,
+    conn: AsyncConnection[Any],
     *,
     run_id: uuid.UUID,
     token: uuid.UUID,
@@ -223,24 +234,38 @@ async def finish_run(
     (the hot path of every run: it was four). Only if the attempt still holds the lease; the thread is
     ``busy`` while another run of it is active (the statement's snapshot still shows this run as
     running, hence ``run_id <> :run``)."""
-    row = (
-        await session.execute(
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
             _FINISH,
             {
                 "run": run_id,
                 "token": token,
                 "status": status,
-                "output": output,
-                "error": error,
+                "output": _jsonb(output),
+                "error": _jsonb(error),
                 "thread_status": thread_status,
-                "values": values,
-                "interrupts": interrupts,
+                "values": _jsonb(values),
+                "interrupts": Jsonb(interrupts),
                 "channel": CH_RUN_DONE,
                 "run_text": str(run_id),
             },
         )
-    ).one()
-    return bool(row[0])
+        row = await cur.fetchone()
+    return bool(row and row[0])
+
+
+_READ_RUN = f"select {_RUN_COLUMNS} from runs where run_id = %s"
+_RUN_ATTRIBUTES = {
+    column.name: attribute.key for attribute in Run.__mapper__.column_attrs for column in attribute.columns
+}
+
+
+async def read_run(conn: AsyncConnection[Any], run_id: uuid.UUID) -> Run | None:
+    """A run as a detached ``Run`` (no session): for waiters, which only read it."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_READ_RUN, (run_id,))
+        row = await cur.fetchone()
+    return None if row is None else Run(**{_RUN_ATTRIBUTES[name]: value for name, value in row.items()})
 
 
 async def set_thread_after_run(

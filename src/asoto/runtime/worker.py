@@ -16,10 +16,10 @@ import uuid
 from typing import Any
 
 import httpx
+import psycopg
 import structlog
 from langgraph.types import Command
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from asoto.graphs.context import run_config
 from asoto.persistence import retention, run_queue
@@ -141,11 +141,9 @@ class Worker:
         """Claim up to ``free`` runs in one statement and start them; returns how many."""
         requested = time.monotonic()  # the leases run from before the claim reached the database
         try:
-            async with self.res.db.autocommit() as session:
-                jobs = await run_queue.claim(
-                    session, owner=self.owner, lease_s=self.res.settings.run_lease_s, limit=free
-                )
-        except IntegrityError:
+            async with self.res.pool.connection() as conn:
+                jobs = await run_queue.claim(conn, owner=self.owner, lease_s=self.res.settings.run_lease_s, limit=free)
+        except psycopg.IntegrityError:
             return 0  # another worker started a run of that thread first; the next round tries again
         for job in jobs:
             seconds = self.res.settings.run_lease_s
@@ -190,8 +188,8 @@ class Worker:
             await asyncio.sleep(seconds / 3)
             started = time.monotonic()
             try:
-                async with self.res.db.autocommit() as session:
-                    ours, cancel = await run_queue.heartbeat(session, run_id, token, seconds)
+                async with self.res.pool.connection() as conn:
+                    ours, cancel = await run_queue.heartbeat(conn, run_id, token, seconds)
             except Exception as exc:  # a database blip: try again next beat; the local lease still bounds writes
                 if not is_unavailable(exc):
                     raise
@@ -309,9 +307,9 @@ class Worker:
         thread_status = {"success": "idle", "interrupted": "interrupted" if pending else "idle", "error": "error"}[
             status
         ]
-        async with self.res.db.autocommit() as session:
+        async with self.res.pool.connection() as conn:
             await run_queue.finish_run(
-                session,
+                conn,
                 run_id=run_id,
                 token=token,
                 status=status,

@@ -336,8 +336,8 @@ async def wait(
             await asyncio.wait_for(ended.wait(), timeout=poll_s)
     while True:
         with hub.waiting_for(str(run_id)) as done:
-            async with res.db.autocommit() as session:
-                run = await session.get(Run, run_id)
+            async with res.pool.connection() as conn:
+                run = await run_queue.read_run(conn, run_id)
             if run is None:
                 raise NotFound(f"run {run_id} not found", code="run_not_found")
             if run.status in run_queue.TERMINAL:
