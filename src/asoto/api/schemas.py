@@ -74,12 +74,53 @@ class ThreadSearch(Body):
     sort_order: Literal["asc", "desc"] = "desc"
 
 
-class AssistantSearch(Body):
+class AssistantCount(Body):
     graph_id: str | None = None
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=200)  # a case-insensitive substring, as the Platform
+    metadata: dict[str, Any] | None = None
+
+
+class AssistantSearch(AssistantCount):
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] = "created_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+
+
+class AssistantCreate(Body):
+    """An assistant as the SDK sends it: a graph plus the config and context its runs get."""
+
+    model_config = ConfigDict(extra="forbid")
+    graph_id: str = Field(min_length=1, max_length=50)
+    assistant_id: uuid.UUID | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    if_exists: Literal["raise", "do_nothing"] = "raise"
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class AssistantUpdate(Body):
+    """A new version: fields left out keep their value; ``metadata`` is merged."""
+
+    model_config = ConfigDict(extra="forbid")
+    graph_id: str | None = Field(default=None, min_length=1, max_length=50)
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class AssistantVersions(Body):
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+
+class AssistantLatest(Body):
+    version: int = Field(ge=1, le=2_147_483_647)
 
 
 class HistoryQuery(Body):

@@ -30,6 +30,7 @@ from asoto.runtime import streaming, webhooks
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
+from asoto.services import assistants
 
 log = structlog.get_logger(__name__)
 
@@ -235,12 +236,21 @@ class Worker:
         token: uuid.UUID = job["lease_token"]
         bound = log
         graph = self.res.graphs[job["graph_id"]]
-        config = run_config(thread_id, run_id)
+        chosen = job["kwargs"].get("config") or {}  # the assistant's config and the run's, checked at creation
+        config = run_config(thread_id, run_id, **chosen.get("configurable", {}))
+        if "recursion_limit" in chosen:
+            config["recursion_limit"] = chosen["recursion_limit"]
+        if chosen.get("tags"):
+            config["tags"] = list(chosen["tags"])
         payload = await self._payload(graph, config, job)
-        # built-in flows get the engine's run context; a user's graph gets none (it would carry
-        # the engine's sessions and settings into code the engine did not write)
+        # built-in flows get the engine's run context; a user's graph gets its assistant's and the
+        # run's (never the engine's: it would carry sessions and settings into code the engine did
+        # not write)
         flow = self.res.flows.get(job["graph_id"])
-        context = self.res.context(actor=job["created_by"] or "system") if flow is None or flow.builtin else None
+        if flow is None or flow.builtin:
+            context = self.res.context(actor=job["created_by"] or "system")
+        else:
+            context = assistants.context_for_graph(graph, job["kwargs"].get("context"))
         bound.info("run.start", attempt=job["attempt"])
         status: str = "success"
         error: dict[str, Any] | None = None

@@ -28,7 +28,7 @@ from asoto.persistence.models import Member, Run, Thread
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
 from asoto.serialize import state_interrupts
-from asoto.services import limits, threads
+from asoto.services import assistants, limits, threads
 from asoto.services.keys import Principal
 from asoto.tools import approvals
 
@@ -38,7 +38,6 @@ UNSUPPORTED = (
     "checkpoint",
     "checkpoint_id",
     "webhook",
-    "context",
     "langsmith_tracer",
     "feedback_keys",
 )
@@ -200,8 +199,12 @@ async def create(
     run_id: uuid.UUID | None = None,
 ) -> Run:
     """Check and enqueue a run (``run_id``: chosen by a caller that subscribes to its end first)."""
-    flow = resolve(body.assistant_id, res.flows)
     refuse_unsupported(body)
+    flow, pinned = await assistants.for_run(session, body.assistant_id, res.flows)
+    config = assistants.merge_config(pinned.config if pinned else {}, assistants.validate_config(body.config))
+    context = assistants.validate_context(
+        flow, res.graphs[flow.graph_id], {**(pinned.context if pinned else {}), **(body.context or {})}
+    )
     if (body.input is None) == (body.command is None or body.command.resume is None):
         raise InvalidInput("send exactly one of input or command.resume", code="input_or_command")
     if body.command is not None and (body.command.update is not None or body.command.goto is not None):
@@ -262,11 +265,17 @@ async def create(
 
     if stream_modes:
         kwargs["stream"] = {"modes": stream_modes}
+    if config:
+        kwargs["config"] = config
+    if context:
+        kwargs["context"] = context
+    if pinned is not None:  # the version this run keeps, whatever happens to the assistant later
+        kwargs["assistant"] = {"assistant_id": str(pinned.assistant_id), "version": pinned.version}
     return await run_queue.enqueue(
         session,
         run_id=run_id,
         thread_id=thread_id,
-        assistant_id=flow.assistant_id,
+        assistant_id=pinned.assistant_id if pinned else flow.assistant_id,
         graph_id=flow.graph_id,
         kwargs=kwargs,
         metadata=body.metadata,

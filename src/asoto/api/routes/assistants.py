@@ -1,43 +1,80 @@
-"""Assistants: one per flow, read-only (graph registry, graph JSON, JSON schemas)."""
+"""Assistants: each served graph's own (read-only), and configured ones over the API (versioned)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from asoto.api.deps import CallerDep, ResourcesDep
-from asoto.api.schemas import AssistantSearch
+from asoto.api.schemas import (
+    AssistantCount,
+    AssistantCreate,
+    AssistantLatest,
+    AssistantSearch,
+    AssistantUpdate,
+    AssistantVersions,
+)
 from asoto.errors import InvalidInput
-from asoto.graphs.registry import REGISTERED_AT, Flow, resolve
+from asoto.services import assistants
 
 router = APIRouter(tags=["assistants"])
 
 
-def assistant_json(flow: Flow) -> dict[str, Any]:
-    return {
-        "assistant_id": str(flow.assistant_id),
-        "graph_id": flow.graph_id,
-        "name": flow.name,
-        "description": flow.description,
-        "config": {},
-        "context": {},
-        "metadata": {"created_by": "system"},
-        "version": 1,
-        "created_at": REGISTERED_AT.isoformat(),
-        "updated_at": REGISTERED_AT.isoformat(),
-    }
+@router.post("/assistants")
+async def create(body: AssistantCreate, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions.begin() as session:
+        return await assistants.create(session, caller, body, res.flows, res.graphs)
+
+
+@router.patch("/assistants/{assistant_id}")
+async def update(assistant_id: str, body: AssistantUpdate, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions.begin() as session:
+        return await assistants.update(session, caller, assistant_id, body, res.flows, res.graphs)
+
+
+@router.delete("/assistants/{assistant_id}", status_code=204)
+async def delete(
+    assistant_id: str, res: ResourcesDep, caller: CallerDep, delete_threads: bool = Query(False)
+) -> Response:
+    if delete_threads:
+        raise InvalidInput(
+            "delete_threads is not supported: threads belong to members; delete them one by one",
+            code="unsupported_option",
+        )
+    async with res.db.sessions.begin() as session:
+        await assistants.delete(session, caller, assistant_id, res.flows)
+    return Response(status_code=204)
 
 
 @router.post("/assistants/search")
 async def search(body: AssistantSearch, res: ResourcesDep, _: CallerDep) -> list[dict[str, Any]]:
-    flows = [f for f in res.flows.values() if body.graph_id in (None, f.graph_id) and body.name in (None, f.name)]
-    return [assistant_json(f) for f in flows[body.offset : body.offset + body.limit]]
+    async with res.db.autocommit() as session:
+        return await assistants.search(session, body, res.flows)
+
+
+@router.post("/assistants/count")
+async def count(body: AssistantCount, res: ResourcesDep, _: CallerDep) -> int:
+    async with res.db.autocommit() as session:
+        return await assistants.count(session, body, res.flows)
 
 
 @router.get("/assistants/{assistant_id}")
 async def get(assistant_id: str, res: ResourcesDep, _: CallerDep) -> dict[str, Any]:
-    return assistant_json(resolve(assistant_id, res.flows))
+    async with res.db.autocommit() as session:
+        return await assistants.get(session, assistant_id, res.flows)
+
+
+@router.post("/assistants/{assistant_id}/versions")
+async def versions(assistant_id: str, body: AssistantVersions, res: ResourcesDep, _: CallerDep) -> list[dict[str, Any]]:
+    async with res.db.autocommit() as session:
+        return await assistants.versions(session, assistant_id, body, res.flows)
+
+
+@router.post("/assistants/{assistant_id}/latest")
+async def set_latest(assistant_id: str, body: AssistantLatest, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions.begin() as session:
+        return await assistants.set_latest(session, caller, assistant_id, body.version, res.flows)
 
 
 def _xray(value: str) -> bool | int:
@@ -50,19 +87,22 @@ def _xray(value: str) -> bool | int:
 
 @router.get("/assistants/{assistant_id}/graph")
 async def graph(assistant_id: str, res: ResourcesDep, _: CallerDep, xray: str = Query("false")) -> dict[str, Any]:
-    flow = resolve(assistant_id, res.flows)
+    async with res.db.autocommit() as session:
+        flow = await assistants.flow_of(session, assistant_id, res.flows)
     return res.graphs[flow.graph_id].get_graph(xray=_xray(xray)).to_json()  # type: ignore[no-any-return]
 
 
 @router.get("/assistants/{assistant_id}/subgraphs")
 async def subgraphs(assistant_id: str, res: ResourcesDep, _: CallerDep) -> dict[str, Any]:
-    resolve(assistant_id, res.flows)
+    async with res.db.autocommit() as session:
+        await assistants.flow_of(session, assistant_id, res.flows)
     return {}
 
 
 @router.get("/assistants/{assistant_id}/schemas")
 async def schemas(assistant_id: str, res: ResourcesDep, _: CallerDep) -> dict[str, Any]:
-    flow = resolve(assistant_id, res.flows)
+    async with res.db.autocommit() as session:
+        flow = await assistants.flow_of(session, assistant_id, res.flows)
     compiled = res.graphs[flow.graph_id]
     return {
         "graph_id": flow.graph_id,
@@ -72,7 +112,7 @@ async def schemas(assistant_id: str, res: ResourcesDep, _: CallerDep) -> dict[st
         "output_schema": _schema(compiled.get_output_jsonschema),
         "state_schema": _schema(compiled.get_output_jsonschema),
         "config_schema": {},
-        "context_schema": None,
+        "context_schema": None if flow.builtin else _schema(compiled.get_context_jsonschema),
     }
 
 
