@@ -120,7 +120,12 @@ async def count_statements(uri: str, server: Any, n: int, cycle: Cycle) -> float
 
 
 async def main(
-    cycles: int, rounds: int, concurrencies: list[int], workers: int = 1, langgraph_dev: str | None = None
+    cycles: int,
+    rounds: int,
+    concurrencies: list[int],
+    workers: int = 1,
+    langgraph_dev: str | None = None,
+    durability: str = "sync",
 ) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="asoto-peer-"))
     server = embedded.start_embedded(tmp / "pgdata")
@@ -143,9 +148,9 @@ async def main(
         async def in_process() -> list[float]:
             config = {"configurable": {"thread_id": str(uuid.uuid4())}}
             t0 = time.perf_counter()
-            await bare.ainvoke(NOTE, config)
+            await bare.ainvoke(NOTE, config, durability=durability)
             t1 = time.perf_counter()
-            done = await bare.ainvoke(Command(resume=RESUME), config)
+            done = await bare.ainvoke(Command(resume=RESUME), config, durability=durability)
             assert done["approved"], done
             return [t1 - t0, time.perf_counter() - t1]
 
@@ -187,9 +192,11 @@ async def main(
             async def cycle_on(sdk: Any) -> list[float]:
                 thread = await sdk.threads.create()
                 t0 = time.perf_counter()
-                waiting = await sdk.runs.wait(thread["thread_id"], "thanks_note", input=NOTE)
+                waiting = await sdk.runs.wait(thread["thread_id"], "thanks_note", input=NOTE, durability=durability)
                 t1 = time.perf_counter()
-                done = await sdk.runs.wait(thread["thread_id"], "thanks_note", command={"resume": RESUME})
+                done = await sdk.runs.wait(
+                    thread["thread_id"], "thanks_note", command={"resume": RESUME}, durability=durability
+                )
                 assert waiting["__interrupt__"] and done["approved"], done
                 return [t1 - t0, time.perf_counter() - t1]
 
@@ -220,7 +227,7 @@ async def main(
             }
             print(
                 f"thanks_note (4 nodes, 1 interrupt), cycle = create thread + run to interrupt + resume; "
-                f"{psutil.cpu_count()} cores, {rounds} alternating rounds of {cycles} cycles"
+                f"{psutil.cpu_count()} cores, {rounds} alternating rounds of {cycles} cycles, durability {durability}"
             )
             results: dict[tuple[str, int], list[dict[str, float]]] = {}
             for concurrency in concurrencies:
@@ -279,6 +286,12 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the asoto xN side")
+    parser.add_argument(
+        "--durability",
+        choices=["sync", "async", "exit"],
+        default="sync",
+        help="every side runs the graph with it (sync: asoto's default; async: LangGraph's)",
+    )
     parser.add_argument("--langgraph-dev", help="a langgraph executable (langgraph-cli[inmem]) for a fourth side")
     args = parser.parse_args()
-    asyncio.run(main(args.cycles, args.rounds, args.concurrency, args.workers, args.langgraph_dev))
+    asyncio.run(main(args.cycles, args.rounds, args.concurrency, args.workers, args.langgraph_dev, args.durability))

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from langgraph_sdk import get_client
 from typer.testing import CliRunner
@@ -162,3 +163,32 @@ async def test_the_sdk_drives_a_users_graph_like_any_flow(
             await intruder.threads.get_state(thread["thread_id"])
         assert getattr(getattr(caught.value, "response", None), "status_code", None) == 404
         assert str(uuid.UUID(thread["thread_id"]))
+
+
+async def test_a_users_graph_runs_with_the_durability_it_asks_for(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    """sync saves every step, async saves them while the next runs, exit only where the run stops:
+    the same outputs, fewer checkpoints; built-in flows refuse anything but sync (tests/test_api)."""
+    served = settings.model_copy(update={"graphs_config": EXAMPLE})
+    key = await make_key(resources, "service")
+    with live_server(served, db_uri, embedder) as url:
+        client = get_client(url=url, api_key=key)
+        saved: dict[str, int] = {}
+        for durability in ("sync", "async", "exit"):
+            thread = await client.threads.create()
+            note = {"to": "佐藤さん", "reason": "発表"}
+            waiting = await client.runs.wait(thread["thread_id"], "thanks_note", input=note, durability=durability)
+            assert waiting["__interrupt__"], waiting
+            done = await client.runs.wait(
+                thread["thread_id"], "thanks_note", command={"resume": {"approve": True}}, durability=durability
+            )
+            assert done["approved"] is True and done["sent"].startswith("佐藤さんへ"), (durability, done)
+            saved[durability] = len(await client.threads.get_history(thread["thread_id"], limit=100))
+        assert saved["sync"] == saved["async"] > saved["exit"] >= 2, saved
+        async with httpx.AsyncClient(base_url=url, headers={"x-api-key": key}) as http:
+            thread = (await http.post("/threads", json={})).json()["thread_id"]
+            bad = await http.post(
+                f"/threads/{thread}/runs", json={"assistant_id": "thanks_note", "input": {}, "durability": "later"}
+            )
+            assert (bad.status_code, bad.json()["code"]) == (422, "unsupported_option")

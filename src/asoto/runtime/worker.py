@@ -261,11 +261,13 @@ class Worker:
         requested = (job["kwargs"].get("stream") or {}).get("modes")
         recorder = streaming.Recorder(self.res, run_id, requested, await self._next_seq(run_id)) if requested else None
 
+        durability = job["kwargs"].get("durability", "sync")  # checked at creation
+
         async def drive() -> None:
             # values give the outputs, updates carry interrupts: no state read after the run
             modes: Any = streaming.graph_modes(requested or [])
             async for mode, chunk in graph.astream(
-                payload, config, context=context, stream_mode=modes, durability="sync"
+                payload, config, context=context, stream_mode=modes, durability=durability
             ):
                 if recorder is not None:
                     await recorder.record(streaming.events_for(recorder.requested, mode, chunk))

@@ -44,7 +44,9 @@ UNSUPPORTED = (
 # Options the engine honours in one way only: that value is accepted (it is what happens anyway),
 # any other is refused rather than silently ignored.
 ONLY = {
-    "durability": ("sync",),  # every step is saved before the next starts
+    # sync: every step is saved before the next starts (the built-in flows take nothing else);
+    # a user's graph may choose the Platform's async (saved while the next step runs) or exit
+    "durability": ("sync", "async", "exit"),
     "checkpoint_during": (True,),
     "stream_subgraphs": (False,),
     "stream_resumable": (True, False),  # stored streams are always resumable
@@ -265,6 +267,12 @@ async def create(
 
     if stream_modes:
         kwargs["stream"] = {"modes": stream_modes}
+    if body.durability not in (None, "sync"):
+        if flow.builtin:
+            raise InvalidInput(
+                f"{flow.graph_id} saves every step before the next: durability sync only", code="unsupported_option"
+            )
+        kwargs["durability"] = body.durability
     if config:
         kwargs["config"] = config
     if context:
