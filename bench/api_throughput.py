@@ -34,7 +34,7 @@ from asoto.seed import community_size, seed_community
 from asoto.services.keys import create_key
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _server import asoto_serve
+from _server import asoto_process
 
 LOGS = [
     {"title": "朝ラン", "content": "今朝は5キロ走って気分がすっきりした。明日も続けたい。"},
@@ -70,7 +70,7 @@ async def _drive(n: int, concurrency: int, one: Any) -> tuple[list[float], float
     return latencies, time.perf_counter() - start
 
 
-async def main(runs: int, concurrency: int, rounds: int) -> None:
+async def main(runs: int, concurrency: int, rounds: int, workers: int | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="asoto-bench-"))
     server = embedded.start_embedded(tmp / "pgdata")
     uri = embedded.ensure_database(server.get_uri(), "bench")
@@ -104,9 +104,8 @@ async def main(runs: int, concurrency: int, rounds: int) -> None:
                 )
                 assert out["status"] == "published", out
 
-            async with asoto_serve(
-                uri, tmp, ASOTO_WORKER_CONCURRENCY=str(concurrency), ASOTO_POOL_MAX_SIZE="40"
-            ) as url:
+            layout = ("--workers", str(workers)) if workers is not None else ()  # None: serve's default
+            async with asoto_process(uri, tmp, *layout, ASOTO_WORKER_CONCURRENCY=str(concurrency)) as (url, _):
                 client = get_client(url=url, api_key=key, timeout=120)
 
                 async def over_http(i: int) -> None:
@@ -119,7 +118,8 @@ async def main(runs: int, concurrency: int, rounds: int) -> None:
                 await _drive(concurrency, concurrency, over_http)
                 print(
                     f"log_feedback, offline models, ordinary logs, concurrency {concurrency}, "
-                    f"{os.cpu_count()} cores, {rounds} alternating rounds of {runs} runs"
+                    f"{os.cpu_count()} cores, {rounds} alternating rounds of {runs} runs, "
+                    f"serve --workers {'default' if workers is None else workers}"
                 )
                 rates: dict[str, list[float]] = {"in-process": [], "HTTP API": []}
                 for _ in range(rounds):  # alternate, so drifts of a noisy machine hit both sides
@@ -140,5 +140,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=160)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, help="serve's worker processes (default: serve's own default)")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.concurrency, args.rounds))
+    asyncio.run(main(args.runs, args.concurrency, args.rounds, args.workers))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,39 @@ def start_embedded(pgdata: Path) -> Any:
 
         pgdata.mkdir(parents=True, exist_ok=True)
         _forget_dead_handles(pgdata.resolve())
-        return pgserver.get_server(pgdata.resolve(), cleanup_mode="stop")
+        server = pgserver.get_server(pgdata.resolve(), cleanup_mode="stop")
+        if _raise_max_connections(server):
+            server.cleanup()  # the only handle: restart now so the setting applies
+            server = pgserver.get_server(pgdata.resolve(), cleanup_mode="stop")
+        return server
+
+
+# pgserver starts Postgres with its default 100 connections. A default ``asoto serve`` is two
+# processes (API + a worker child) and each pools up to 41 connections under load; with
+# ``--workers 4``, or a second process (CLI, tests, a bench), 100 ran out ("too many clients"
+# → 503). 400 fits ~9 such processes; the memory it reserves is a few MB.
+MAX_CONNECTIONS = 400
+
+
+def _raise_max_connections(server: Any) -> bool:
+    """Persist ``max_connections`` if it is lower (``ALTER SYSTEM``, applied at the next start);
+    True when this process holds the only handle, so the caller may restart now. With other
+    processes on the server (a concurrent start) nobody restarts it under them: the setting waits
+    for the next start."""
+    from pgserver.postgres_server import PostgresServer
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        current = int(conn.execute("show max_connections").fetchone()[0])  # type: ignore[index]
+        if current >= MAX_CONNECTIONS:
+            return False
+        conn.execute(f"alter system set max_connections = {MAX_CONNECTIONS}")
+    with PostgresServer._lock:
+        handles = server.pgdata / ".handle_pids.json"
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            return False
+    return bool(pids == [os.getpid()])
 
 
 def _forget_dead_handles(pgdata: Path) -> None:
