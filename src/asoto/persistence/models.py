@@ -339,26 +339,31 @@ class ApiKey(Base):
     )
 
 
-class Assistant(Base):
-    """A configured graph (the Platform's assistant): a graph plus the config and context its runs
-    get, versioned. ``version`` is the one runs use now (``set_latest`` can move it back)."""
+class _Configured:
+    """What an assistant configures: the columns an assistant and each of its versions share."""
 
-    __tablename__ = "assistants"
-    assistant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     graph_id: Mapped[str] = mapped_column(String(50), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     description: Mapped[str | None] = mapped_column(Text)
     config: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", nullable=False, default=dict)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_by: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     created_at: Mapped[datetime] = _created()
+
+
+class Assistant(_Configured, Base):
+    """A configured graph (the Platform's assistant): a graph plus the config and context its runs
+    get, versioned. ``version`` is the one runs use now (``set_latest`` can move it back)."""
+
+    __tablename__ = "assistants"
+    assistant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = _created()
     __table_args__ = (Index("ix_assistants_graph", "graph_id"),)
 
 
-class AssistantVersion(Base):
+class AssistantVersion(_Configured, Base):
     """Every version an assistant had, kept: a run pins the version it started with."""
 
     __tablename__ = "assistant_versions"
@@ -366,14 +371,6 @@ class AssistantVersion(Base):
         ForeignKey("assistants.assistant_id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    graph_id: Mapped[str] = mapped_column(String(50), nullable=False)
-    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    description: Mapped[str | None] = mapped_column(Text)
-    config: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
-    context: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", nullable=False, default=dict)
-    created_by: Mapped[str] = mapped_column(String(100), nullable=False, default="")
-    created_at: Mapped[datetime] = _created()
 
 
 class Thread(Base):
