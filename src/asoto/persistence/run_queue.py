@@ -61,16 +61,23 @@ async def notify(session: AsyncSession, channel: str, payload: str = "") -> None
     await session.execute(text("select pg_notify(:c, :p)"), {"c": channel, "p": payload})
 
 
-async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> tuple[Thread | None, list[uuid.UUID]]:
-    """Lock a thread row and list its active runs, oldest first: one statement (it was two)."""
+def _lock_thread_statement() -> Any:
     active = (
         select(func.array_agg(aggregate_order_by(Run.run_id, Run.created_at)))
         .where(Run.thread_id == Thread.thread_id, Run.status.in_(ACTIVE))
         .scalar_subquery()
     )
-    row = (
-        await session.execute(select(Thread, active).where(Thread.thread_id == thread_id).with_for_update(of=Thread))
-    ).first()
+    return select(Thread, active).where(Thread.thread_id == bindparam("thread_id")).with_for_update(of=Thread)
+
+
+# Built once: building this statement and its cache key on every call was ~8 % of the API
+# process's CPU under load (py-spy); a prebuilt statement memoises its cache key.
+_LOCK_THREAD = _lock_thread_statement()
+
+
+async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> tuple[Thread | None, list[uuid.UUID]]:
+    """Lock a thread row and list its active runs, oldest first: one statement (it was two)."""
+    row = (await session.execute(_LOCK_THREAD, {"thread_id": thread_id})).first()
     if row is None:
         return None, []
     return row[0], list(row[1] or [])
@@ -97,6 +104,9 @@ select run.* from run, note
     .bindparams(bindparam("kwargs", type_=JSONB), bindparam("metadata", type_=JSONB))
     .columns(*Run.__table__.columns)
 )
+
+
+_ENQUEUE_RUN = select(Run).from_statement(_ENQUEUE)
 
 
 async def enqueue(
@@ -130,7 +140,7 @@ async def enqueue(
         "after_s": float(after_s),
         "run_text": str(run_id),
     }
-    return (await session.scalars(select(Run).from_statement(_ENQUEUE), params)).one()
+    return (await session.scalars(_ENQUEUE_RUN, params)).one()
 
 
 async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:
