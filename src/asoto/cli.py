@@ -68,11 +68,20 @@ def _exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
-def _run(coro: Any) -> Any:
+def _run(coro: Any, *, fast_loop: bool = False) -> Any:
+    """Run a command's coroutine. ``fast_loop``: on uvloop (installed with ``uvicorn[standard]``,
+    which ``serve`` already runs on) for the long-lived worker, whose psycopg I/O waits are most of
+    its event-loop work; plain asyncio where uvloop is missing."""
     from asoto.errors import AsotoError
 
+    runner: Any = asyncio.run
+    if fast_loop:
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            runner = uvloop.run
     try:
-        return asyncio.run(coro)
+        return runner(coro)
     except AsotoError as exc:
         err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
         raise typer.Exit(2) from exc
@@ -350,7 +359,7 @@ def worker_cmd(config: ConfigOption = None) -> None:
                 await hub.stop()
 
     with contextlib.suppress(KeyboardInterrupt):
-        _run(go())
+        _run(go(), fast_loop=True)
 
 
 @app.command()
