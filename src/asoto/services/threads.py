@@ -6,7 +6,8 @@ import uuid
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from sqlalchemy import and_, asc, desc, select
+from sqlalchemy import and_, asc, bindparam, desc, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,26 +59,38 @@ async def get_visible(
     return thread
 
 
+_INSERT = (
+    pg_insert(Thread)
+    .values(
+        thread_id=bindparam("thread_id"),
+        member_id=bindparam("member_id"),
+        graph_id=bindparam("graph_id"),
+        metadata_=bindparam("metadata", type_=JSONB),
+        created_by=bindparam("created_by"),
+        status="idle",
+        interrupts={},
+    )
+    .on_conflict_do_nothing(index_elements=[Thread.thread_id])
+    .returning(Thread)
+)
+
+
 async def create(session: AsyncSession, principal: Principal, body: ThreadCreate) -> Thread:
     used = [name for name in ("supersteps", "ttl") if getattr(body, name) not in (None, [], {})]
     if used:
         raise InvalidInput(f"not supported by this server: {', '.join(used)}", code="unsupported_option")
     thread_id = body.thread_id or uuid.uuid4()
     graph_id = body.graph_id or body.metadata.get("graph_id")
-    # one statement on the common path (it was SELECT + INSERT + SELECT)
+    # one statement on the common path (it was SELECT + INSERT + SELECT), built once
     inserted = await session.scalar(
-        pg_insert(Thread)
-        .values(
-            thread_id=thread_id,
-            member_id=principal.member_id if principal.role == "member" else None,
-            graph_id=graph_id if isinstance(graph_id, str) else None,
-            metadata_={**body.metadata, **({"owner": principal.id})},
-            created_by=principal.id,
-            status="idle",
-            interrupts={},
-        )
-        .on_conflict_do_nothing(index_elements=[Thread.thread_id])
-        .returning(Thread)
+        _INSERT,
+        {
+            "thread_id": thread_id,
+            "member_id": principal.member_id if principal.role == "member" else None,
+            "graph_id": graph_id if isinstance(graph_id, str) else None,
+            "metadata": {**body.metadata, **({"owner": principal.id})},
+            "created_by": principal.id,
+        },
     )
     if inserted is not None:
         return inserted
