@@ -63,15 +63,27 @@ class ThreadPatch(Body):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class ThreadSearch(Body):
+class ThreadCount(Body):
     metadata: dict[str, Any] | None = None
     values: dict[str, Any] | None = None
-    ids: list[uuid.UUID] | None = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
+
+
+class ThreadSearch(ThreadCount):
+    ids: list[uuid.UUID] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     sort_by: Literal["thread_id", "status", "created_at", "updated_at"] = "created_at"
     sort_order: Literal["asc", "desc"] = "desc"
+
+
+class RunsCancel(Body):
+    """``runs.cancel_many``: runs by id on one thread, or every pending/running run the caller may cancel."""
+
+    model_config = ConfigDict(extra="forbid")
+    thread_id: uuid.UUID | None = None
+    run_ids: list[uuid.UUID] | None = Field(default=None, max_length=1000)
+    status: Literal["pending", "running", "all"] | None = None
 
 
 class AssistantCount(Body):

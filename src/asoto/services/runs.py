@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from asoto.api.schemas import RunCreate
-from asoto.errors import Forbidden, InvalidInput, NotFound, NotInterrupted, ThreadBusy
+from asoto.api.schemas import RunCreate, RunsCancel
+from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, NotInterrupted, ThreadBusy
 from asoto.graphs.approval.kinds import kind_of, may_decide
 from asoto.graphs.approval_shapes import ApprovalDecision
 from asoto.graphs.coaching.state import MemberReply
@@ -393,3 +393,45 @@ async def cancel(session: AsyncSession, principal: Principal, thread_id: uuid.UU
     else:
         await run_queue.request_cancel(session, run_id)
     return run
+
+
+async def cancel_many(session: AsyncSession, principal: Principal, body: RunsCancel) -> int:
+    """``runs.cancel_many``: the runs named on one thread (all its active runs if none are named),
+    or every pending/running run the caller may see by status. Each is cancelled as ``cancel``
+    does, threads locked in one order (no two bulk cancels deadlock); returns how many."""
+    if (body.thread_id is None) == (body.status is None) or (body.run_ids and body.thread_id is None):
+        raise InvalidInput("send thread_id (with or without run_ids) or status, not both", code="invalid_input")
+    if principal.role == "coach":
+        raise Forbidden("coach keys cannot cancel runs")
+    if body.thread_id is not None:
+        await threads.get_visible(session, principal, body.thread_id)
+        stmt = select(Run.thread_id, Run.run_id).where(Run.thread_id == body.thread_id)
+        stmt = (
+            stmt.where(Run.run_id.in_(body.run_ids)) if body.run_ids else stmt.where(Run.status.in_(run_queue.ACTIVE))
+        )
+    else:
+        wanted = run_queue.ACTIVE if body.status == "all" else (body.status,)
+        stmt = (
+            select(Run.thread_id, Run.run_id)
+            .join(Thread, Thread.thread_id == Run.thread_id)
+            .where(threads.visible(principal), Run.status.in_(wanted))
+        )
+    found = sorted((await session.execute(stmt)).tuples().all())
+    if body.run_ids:
+        missing = set(body.run_ids) - {run_id for _thread, run_id in found}
+        if missing:
+            raise NotFound(f"run {sorted(map(str, missing))[0]} not found", code="run_not_found")
+    for thread_id, run_id in found:
+        await cancel(session, principal, thread_id, run_id)
+    return len(found)
+
+
+async def delete(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """Delete a finished run and its stored stream (the same rule as deleting a thread: the member
+    who owns it or an admin). An active run is cancelled first, never deleted under its worker."""
+    if principal.role not in ("member", "admin"):
+        raise Forbidden("only the member who owns a thread, or an admin, may delete its runs", code="delete_forbidden")
+    run = await get_visible(session, principal, thread_id, run_id)
+    if run.status in run_queue.ACTIVE:
+        raise Conflict(f"run {run_id} is {run.status}; cancel it first", code="run_active")
+    await session.delete(run)

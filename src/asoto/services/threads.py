@@ -6,12 +6,12 @@ import uuid
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from sqlalchemy import and_, asc, bindparam, desc, select
+from sqlalchemy import and_, asc, bindparam, desc, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from asoto.api.schemas import ThreadCreate, ThreadSearch
+from asoto.api.schemas import ThreadCount, ThreadCreate, ThreadSearch
 from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, ThreadBusy
 from asoto.persistence import run_queue
 from asoto.persistence.models import Thread
@@ -99,16 +99,26 @@ async def create(session: AsyncSession, principal: Principal, body: ThreadCreate
     raise Conflict(f"thread {thread_id} already exists", code="thread_exists")
 
 
-async def search(session: AsyncSession, principal: Principal, body: ThreadSearch) -> list[Thread]:
-    stmt = select(Thread).where(visible(principal))
+def _filtered(stmt: Any, principal: Principal, body: ThreadCount) -> Any:
+    """The threads a search or a count covers: the caller's visible ones, filtered."""
+    stmt = stmt.where(visible(principal))
     if body.metadata:
         stmt = stmt.where(Thread.metadata_.contains(body.metadata))
     if body.values:
         stmt = stmt.where(Thread.values.contains(body.values))
-    if body.ids:
-        stmt = stmt.where(Thread.thread_id.in_(body.ids))
     if body.status:
         stmt = stmt.where(Thread.status == body.status)
+    return stmt
+
+
+async def count(session: AsyncSession, principal: Principal, body: ThreadCount) -> int:
+    return int(await session.scalar(_filtered(select(func.count()).select_from(Thread), principal, body)) or 0)
+
+
+async def search(session: AsyncSession, principal: Principal, body: ThreadSearch) -> list[Thread]:
+    stmt = _filtered(select(Thread), principal, body)
+    if body.ids:
+        stmt = stmt.where(Thread.thread_id.in_(body.ids))
     column = {
         "thread_id": Thread.thread_id,
         "status": Thread.status,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from asoto.api.deps import CallerDep, HubDep, ResourcesDep
-from asoto.api.schemas import MAX_OFFSET, RunCreate
+from asoto.api.schemas import MAX_OFFSET, RunCreate, RunsCancel
 from asoto.errors import InvalidInput
 from asoto.persistence.models import Run
 from asoto.runtime import streaming
@@ -171,3 +171,24 @@ async def cancel(
         await runs.wait(res, hub, run.run_id)
         return Response(status_code=204)
     return Response(status_code=202)
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+async def delete(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> Response:
+    async with res.db.sessions.begin() as session:
+        await runs.delete(session, caller, thread_id, run_id)
+    return Response(status_code=204)
+
+
+@router.post("/runs/cancel", status_code=204)
+async def cancel_many(
+    body: RunsCancel,
+    res: ResourcesDep,
+    caller: CallerDep,
+    action: Literal["interrupt", "rollback"] = Query("interrupt"),
+) -> Response:
+    if action == "rollback":
+        raise InvalidInput("cancel action rollback is not supported; use interrupt", code="unsupported_option")
+    async with res.db.sessions.begin() as session:
+        await runs.cancel_many(session, caller, body)
+    return Response(status_code=204)

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from asoto.api.deps import CallerDep, ResourcesDep
-from asoto.api.schemas import HistoryQuery, ThreadCreate, ThreadPatch, ThreadSearch
+from asoto.api.schemas import HistoryQuery, ThreadCount, ThreadCreate, ThreadPatch, ThreadSearch
 from asoto.persistence.models import Thread
 from asoto.services import threads, views
 from asoto.services.keys import Principal
@@ -26,6 +26,12 @@ def _shown(thread: Thread, caller: Principal) -> dict[str, Any]:
 async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
     async with res.db.autocommit() as session:
         return _shown(await threads.create(session, caller, body), caller)
+
+
+@router.post("/threads/count")
+async def count(body: ThreadCount, res: ResourcesDep, caller: CallerDep) -> int:
+    async with res.db.autocommit() as session:
+        return await threads.count(session, caller, body)
 
 
 @router.post("/threads/search")
