@@ -23,7 +23,7 @@ LATER = 3600  # queued an hour ahead: pending for the whole test
 async def test_count_delete_and_cancel_many(
     settings: Settings, db_uri: str, embedder: Any, resources: Resources
 ) -> None:
-    served = settings.model_copy(update={"graphs_config": EXAMPLE})
+    served = settings.model_copy(update={"graphs_config": EXAMPLE, "rate_requests_per_s": 0})  # limits: test_limits
     alice = await make_key(resources, "member", (await first_member(resources)).id)
     bob = await make_key(resources, "member", (await first_member(resources, offset=1)).id)
     coach, admin = await make_key(resources, "coach"), await make_key(resources, "admin")
@@ -130,3 +130,43 @@ async def test_count_delete_and_cancel_many(
         await a.runs.cancel_many(thread_id=mine[2]["thread_id"])  # all active runs of one thread
         assert (await a.runs.get(mine[2]["thread_id"], pending["run_id"]))["status"] == "interrupted"
         await adm.runs.delete(mine[2]["thread_id"], pending["run_id"])  # an admin may delete any
+
+
+async def test_prune_keeps_the_latest_state_or_deletes(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    served = settings.model_copy(update={"graphs_config": EXAMPLE, "rate_requests_per_s": 0})  # limits: test_limits
+    alice = await make_key(resources, "member", (await first_member(resources)).id)
+    bob = await make_key(resources, "member", (await first_member(resources, offset=1)).id)
+    coach = await make_key(resources, "coach")
+    with live_server(served, db_uri, embedder) as url:
+        a = get_client(url=url, api_key=alice)
+        kept, gone = await a.threads.create(), await a.threads.create()
+        for thread in (kept, gone):
+            assert (await a.runs.wait(thread["thread_id"], "thanks_note", input=NOTE))["__interrupt__"]
+        assert len(await a.threads.get_history(kept["thread_id"], limit=50)) > 1
+
+        assert await a.threads.prune([kept["thread_id"]], strategy="keep_latest") == {"pruned_count": 1}
+        [latest] = await a.threads.get_history(kept["thread_id"], limit=50)
+        assert latest["next"] == ["review"]  # still waiting on its interrupt, and it resumes
+        done = await a.runs.wait(kept["thread_id"], "thanks_note", command={"resume": {"approve": True}})
+        assert done["approved"] is True and done["sent"]
+
+        async with httpx.AsyncClient(base_url=url) as http:
+            for name, body, key, status, code in [
+                ("another member's thread", {"thread_ids": [gone["thread_id"]]}, bob, 404, "thread_not_found"),
+                ("a coach", {"thread_ids": [gone["thread_id"]]}, coach, 403, "delete_forbidden"),
+                (
+                    "an unknown strategy",
+                    {"thread_ids": [gone["thread_id"]], "strategy": "all"},
+                    alice,
+                    422,
+                    "invalid_input",
+                ),
+                ("no threads", {"thread_ids": []}, alice, 422, "invalid_input"),
+            ]:
+                got = await http.post("/threads/prune", json=body, headers={"x-api-key": key})
+                assert (got.status_code, got.json().get("code")) == (status, code), (name, got.text)
+        assert await a.threads.count() == 2  # nothing refused above was pruned
+        assert await a.threads.prune([gone["thread_id"]]) == {"pruned_count": 1}
+        assert [t["thread_id"] for t in await a.threads.search()] == [kept["thread_id"]]

@@ -69,6 +69,12 @@ class ThreadCount(Body):
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
 
 
+class ThreadPrune(Body):
+    model_config = ConfigDict(extra="forbid")
+    thread_ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+    strategy: Literal["delete", "keep_latest"] = "delete"
+
+
 class ThreadSearch(ThreadCount):
     ids: list[uuid.UUID] | None = None
     limit: int = Field(default=10, ge=1, le=1000)

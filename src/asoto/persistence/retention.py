@@ -93,3 +93,24 @@ async def prune_checkpoints(session: AsyncSession, *, keep_last: int, batch: int
     ).one()
     blobs = await session.scalar(_DELETE_BLOBS, {"threads": sorted(set(threads))})
     return Pruned(len(set(threads)), int(checkpoints), int(writes), int(blobs or 0))
+
+
+async def keep_latest(session: AsyncSession, thread_ids: list[str]) -> Pruned:
+    """``threads.prune(strategy="keep_latest")``: only the newest checkpoint of each namespace of
+    these threads stays (their state and pending interrupts; history and forks before it go)."""
+    if not thread_ids:
+        return Pruned()
+    pairs = (
+        await session.execute(
+            text("select distinct thread_id, checkpoint_ns from checkpoints where thread_id = any(:threads)"),
+            {"threads": thread_ids},
+        )
+    ).all()
+    if not pairs:
+        return Pruned()
+    threads = [p[0] for p in pairs]
+    checkpoints, writes = (
+        await session.execute(_DELETE_OLD, {"threads": threads, "namespaces": [p[1] for p in pairs], "keep": 1})
+    ).one()
+    blobs = await session.scalar(_DELETE_BLOBS, {"threads": sorted(set(threads))})
+    return Pruned(len(set(threads)), int(checkpoints), int(writes), int(blobs or 0))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.api.schemas import ThreadCount, ThreadCreate, ThreadSearch
 from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, ThreadBusy
-from asoto.persistence import run_queue
+from asoto.persistence import retention, run_queue
 from asoto.persistence.models import Thread
 from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable
@@ -230,6 +230,27 @@ async def delete(res: Resources, session: AsyncSession, principal: Principal, th
     await approvals.cancel_for_thread(session, thread_id, actor=principal.id)
     await run_queue.delete_thread_rows(session, thread_id)
     await res.saver.adelete_thread(str(thread_id))
+
+
+async def prune(
+    res: Resources, session: AsyncSession, principal: Principal, thread_ids: list[uuid.UUID], strategy: str
+) -> int:
+    """``threads.prune``: delete the threads (as ``delete``, each) or keep only their latest
+    checkpoint. The same rule as deleting (the member who owns them or an admin); one thread the
+    caller may not see, or with a running run, refuses the whole request before anything goes."""
+    if principal.role not in ("member", "admin"):
+        raise Forbidden("only the member who owns a thread, or an admin, may prune it", code="delete_forbidden")
+    ordered = sorted(set(thread_ids))
+    for thread_id in ordered:  # one lock order: two prunes never deadlock
+        await get_visible(session, principal, thread_id, lock=True)
+        if any(run.status == "running" for run in await run_queue.active_runs(session, thread_id)):
+            raise ThreadBusy(f"thread {thread_id} has a running run; cancel it first")
+    if strategy == "delete":
+        for thread_id in ordered:
+            await delete(res, session, principal, thread_id)
+    else:
+        await retention.keep_latest(session, [str(t) for t in ordered])
+    return len(ordered)
 
 
 async def position(res: Resources, thread: Thread) -> dict[str, Any]:

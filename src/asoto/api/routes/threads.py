@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from asoto.api.deps import CallerDep, ResourcesDep
-from asoto.api.schemas import HistoryQuery, ThreadCount, ThreadCreate, ThreadPatch, ThreadSearch
+from asoto.api.schemas import HistoryQuery, ThreadCount, ThreadCreate, ThreadPatch, ThreadPrune, ThreadSearch
 from asoto.persistence.models import Thread
 from asoto.services import threads, views
 from asoto.services.keys import Principal
@@ -32,6 +32,12 @@ async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> di
 async def count(body: ThreadCount, res: ResourcesDep, caller: CallerDep) -> int:
     async with res.db.autocommit() as session:
         return await threads.count(session, caller, body)
+
+
+@router.post("/threads/prune")
+async def prune(body: ThreadPrune, res: ResourcesDep, caller: CallerDep) -> dict[str, int]:
+    async with res.db.sessions.begin() as session:
+        return {"pruned_count": await threads.prune(res, session, caller, body.thread_ids, body.strategy)}
 
 
 @router.post("/threads/search")
