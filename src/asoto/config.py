@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default=50, ge=0, description="checkpoints kept per thread and namespace for history (0 = keep all)"
     )
     checkpoint_prune_s: float = Field(default=600.0, gt=0, description="how often a worker prunes checkpoints")
+    stateless_keep_s: float = Field(
+        default=60.0, ge=0, description="how long a finished stateless run's thread stays (its outcome read first)"
+    )
     approval_sweep_s: float = Field(default=10.0, gt=0, description="how often expiry and webhooks are swept")
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)

@@ -30,7 +30,7 @@ from asoto.runtime import streaming, webhooks
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
-from asoto.services import assistants
+from asoto.services import assistants, threads
 
 log = structlog.get_logger(__name__)
 
@@ -117,6 +117,9 @@ class Worker:
             )
         if fenced:
             log.warning("worker.fenced_stopped_process", owners=fenced)
+        dropped = await threads.drop_finished_stateless(self.res, keep_s=self.res.settings.stateless_keep_s)
+        if dropped:
+            log.info("threads.stateless_dropped", count=dropped)
 
     async def prune_checkpoints(self) -> None:
         """Checkpoint retention (``persistence.retention``), one replica at a time."""

@@ -199,8 +199,10 @@ async def create(
     *,
     stream_modes: list[str] | None = None,
     run_id: uuid.UUID | None = None,
+    thread_metadata: dict[str, Any] | None = None,
 ) -> Run:
-    """Check and enqueue a run (``run_id``: chosen by a caller that subscribes to its end first)."""
+    """Check and enqueue a run (``run_id``: chosen by a caller that subscribes to its end first;
+    ``thread_metadata``: added to a thread this run creates)."""
     refuse_unsupported(body)
     flow, pinned = await assistants.for_run(session, body.assistant_id, res.flows)
     config = assistants.merge_config(pinned.config if pinned else {}, assistants.validate_config(body.config))
@@ -224,7 +226,7 @@ async def create(
             thread_id=thread_id,
             member_id=principal.member_id,
             graph_id=flow.graph_id,
-            metadata_={"owner": principal.id, "graph_id": flow.graph_id},
+            metadata_={**(thread_metadata or {}), "owner": principal.id, "graph_id": flow.graph_id},
             created_by=principal.id,
             status="idle",
             interrupts={},
@@ -291,6 +293,41 @@ async def create(
         created_by=principal.id,
         member_id=member_id,
         after_s=body.after_seconds or 0,
+    )
+
+
+STATELESS = "on_completion"
+
+
+async def create_stateless(
+    res: Resources,
+    session: AsyncSession,
+    principal: Principal,
+    body: RunCreate,
+    *,
+    stream_modes: list[str] | None = None,
+    run_id: uuid.UUID | None = None,
+) -> Run:
+    """A run without a thread of the caller's (``runs.create(None, …)``): it gets a new thread,
+    which is deleted after the run ends (``on_completion="delete"``, the default) by the workers'
+    sweep (``threads.drop_finished_stateless``), or kept (``"keep"``). A run that ends waiting on
+    an interrupt keeps its thread either way: deleting it would drop the approval or the question
+    a person still has to answer."""
+    if body.command is not None or body.input is None:
+        raise InvalidInput("a stateless run starts from input (there is no thread to resume)", code="input_or_command")
+    on_completion = body.on_completion or "delete"
+    if on_completion not in ("delete", "keep"):
+        raise InvalidInput("on_completion must be delete or keep", code="unsupported_option")
+    threaded = body.model_copy(update={"if_not_exists": "create", "on_completion": None})
+    return await create(
+        res,
+        session,
+        principal,
+        uuid.uuid4(),
+        threaded,
+        stream_modes=stream_modes,
+        run_id=run_id,
+        thread_metadata={STATELESS: on_completion},
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from sqlalchemy import and_, asc, bindparam, desc, func, select
+from sqlalchemy import and_, asc, bindparam, desc, exists, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from asoto.api.schemas import ThreadCount, ThreadCreate, ThreadSearch
 from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, ThreadBusy
 from asoto.persistence import retention, run_queue
-from asoto.persistence.models import Thread
+from asoto.persistence.models import Run, Thread
 from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable
 from asoto.services.keys import Principal
@@ -251,6 +251,30 @@ async def prune(
     else:
         await retention.keep_latest(session, [str(t) for t in ordered])
     return len(ordered)
+
+
+async def drop_finished_stateless(res: Resources, *, keep_s: float, limit: int = 100) -> int:
+    """Delete the threads of stateless runs (``on_completion="delete"``) that ended more than
+    ``keep_s`` ago (a waiter reads the outcome first), except those waiting on an interrupt.
+    Checkpoints go first, rows last: a crash in between leaves rows the next sweep deletes."""
+    async with res.db.sessions.begin() as session:
+        found = (
+            await session.scalars(
+                select(Thread.thread_id)
+                .where(
+                    Thread.metadata_["on_completion"].astext == "delete",
+                    Thread.status.in_(("idle", "error")),
+                    Thread.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, keep_s),
+                    ~exists().where(Run.thread_id == Thread.thread_id, Run.status.in_(run_queue.ACTIVE)),
+                )
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for thread_id in found:
+            await res.saver.adelete_thread(str(thread_id))
+            await run_queue.delete_thread_rows(session, thread_id)
+    return len(found)
 
 
 async def position(res: Resources, thread: Thread) -> dict[str, Any]:

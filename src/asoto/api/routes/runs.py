@@ -85,6 +85,47 @@ async def create_and_wait(
     return _waiting_response(res, hub, run, caller, ended)
 
 
+@router.post("/runs")
+async def create_stateless(body: RunCreate, res: ResourcesDep, caller: CallerDep) -> JSONResponse:
+    async with res.db.sessions.begin() as session:
+        run = await runs.create_stateless(res, session, caller, body)
+    return JSONResponse(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
+
+
+@router.post("/runs/wait")
+async def stateless_wait(body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep) -> StreamingResponse:
+    run_id = uuid.uuid4()
+    ended = hub.subscribe(str(run_id))
+    try:
+        async with res.db.sessions.begin() as session:
+            run = await runs.create_stateless(res, session, caller, body, run_id=run_id)
+    except BaseException:
+        hub.unsubscribe(str(run_id), ended)
+        raise
+    return _waiting_response(res, hub, run, caller, ended)
+
+
+@router.post("/runs/stream")
+async def stateless_stream(body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep) -> StreamingResponse:
+    modes = streaming.requested_modes(body.stream_mode)
+    async with res.db.sessions.begin() as session:
+        run = await runs.create_stateless(res, session, caller, body, stream_modes=modes)
+    return _streaming_response(res, hub, run, caller, after=0)
+
+
+MAX_BATCH = 100
+
+
+@router.post("/runs/batch")
+async def create_batch(body: list[RunCreate], res: ResourcesDep, caller: CallerDep) -> list[dict[str, Any]]:
+    """Stateless background runs, all or none (one transaction; at most 100)."""
+    if not 1 <= len(body) <= MAX_BATCH:
+        raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} runs", code="invalid_input")
+    async with res.db.sessions.begin() as session:
+        made = [await runs.create_stateless(res, session, caller, item) for item in body]
+    return [views.run(runs.run_json(run), caller) for run in made]
+
+
 @router.post("/threads/{thread_id}/runs/stream")
 async def create_and_stream(
     thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
