@@ -250,6 +250,12 @@ async def test_runs_stream_delivers_metadata_messages_values_and_the_interrupt(
             assert r.headers["location"].endswith("/stream")
             bad = await raw.post(
                 f"/threads/{thread}/runs/stream",
-                json={"assistant_id": "coaching", "command": {"resume": {"message": "x"}}, "stream_mode": ["debug"]},
+                json={"assistant_id": "coaching", "command": {"resume": {"message": "x"}}, "stream_mode": ["events"]},
             )
             assert (bad.status_code, bad.json()["code"]) == (422, "unsupported_option")
+            # whole-state streams carry the drafts a coach checks first: not for a member's key
+            drafts = await raw.post(
+                f"/threads/{thread}/runs/stream",
+                json={"assistant_id": "coaching", "command": {"resume": {"message": "x"}}, "stream_mode": ["debug"]},
+            )
+            assert (drafts.status_code, drafts.json()["code"]) == (403, "stream_mode_requires_coach")

@@ -192,3 +192,32 @@ async def test_a_users_graph_runs_with_the_durability_it_asks_for(
                 f"/threads/{thread}/runs", json={"assistant_id": "thanks_note", "input": {}, "durability": "later"}
             )
             assert (bad.status_code, bad.json()["code"]) == (422, "unsupported_option")
+
+
+async def test_a_users_graph_streams_tasks_checkpoints_and_debug(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    """The Platform's whole-state stream modes, for a graph without drafts (any key may ask)."""
+    served = settings.model_copy(update={"graphs_config": EXAMPLE})
+    member = await make_key(resources, "member", (await first_member(resources)).id)
+    with live_server(served, db_uri, embedder) as url:
+        client = get_client(url=url, api_key=member)
+        thread = await client.threads.create()
+        parts = [
+            part
+            async for part in client.runs.stream(
+                thread["thread_id"],
+                "thanks_note",
+                input={"to": "佐藤さん", "reason": "発表"},
+                stream_mode=["tasks", "checkpoints", "debug"],
+            )
+        ]
+        kinds = {p.event for p in parts}
+        assert {"metadata", "tasks", "checkpoints", "debug"} <= kinds, kinds
+        started = [p.data["name"] for p in parts if p.event == "tasks" and "input" in p.data]
+        assert started[:3] == ["plan", "draft", "review"]
+        last = [p.data for p in parts if p.event == "checkpoints"][-1]
+        assert last["next"] == ["review"] and last["values"]["tone"] == "丁寧"
+        assert {p.data["type"] for p in parts if p.event == "debug"} >= {"checkpoint", "task", "task_result"}
+        replay = [part async for part in client.runs.join_stream(thread["thread_id"], parts[0].data["run_id"])]
+        assert [p.event for p in replay] == [p.event for p in parts]

@@ -119,3 +119,20 @@ async def test_results_are_the_declared_outputs_only(api: Api) -> None:
     assert {"member", "draft"} <= set(state["values"])
     member_state = (await api.client.get(f"/threads/{thread_id}/state")).json()  # the service key
     assert not internal & set(member_state["values"])
+
+
+def test_whole_state_stream_events_reach_only_who_may_see_drafts() -> None:
+    """A debug/tasks/checkpoints event holds the whole state (drafts too): on a built-in flow a
+    member or service key gets nothing of it (a coach or admin all); on a user's graph, all."""
+    import uuid
+
+    from asoto.services import views
+    from asoto.services.keys import Principal
+
+    state = {"values": {"feedback_draft": {"feedback": "未承認の下書き"}}, "next": ["human_review"]}
+    member = Principal(id="member:x", role="member", member_id=uuid.uuid4())
+    for name in ("debug", "tasks", "checkpoints"):
+        assert views.event("log_feedback", name, state, member) is None
+        assert views.event("log_feedback", name, state, Principal(id="service:x", role="service")) is None
+        assert views.event("log_feedback", name, state, Principal(id="coach:x", role="coach")) == state
+        assert views.event("thanks_note", name, state, member) == state

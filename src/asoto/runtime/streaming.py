@@ -2,7 +2,8 @@
 
 The worker records a streamed run's events (``run_events``); the API replays and tails them:
 ``metadata`` first, then ``values`` / ``updates`` / ``messages`` (for ``messages-tuple``) /
-``custom``, an interrupt as a ``values`` event ``{"__interrupt__": [...]}`` when ``updates`` was
+``custom`` / ``debug`` / ``tasks`` / ``checkpoints``, an interrupt as a ``values`` event
+``{"__interrupt__": [...]}`` when ``updates`` was
 not asked for, ``error`` on failure; the stream closes when the run ends. Event ids are sequence
 numbers, so a client reconnects with ``Last-Event-ID`` and misses nothing. Only runs created as
 streams record events, so other runs pay nothing for it.
@@ -28,7 +29,10 @@ from asoto.serialize import jsonable
 from asoto.services import views
 from asoto.services.keys import Principal
 
-SUPPORTED = ("values", "updates", "messages-tuple", "custom")
+# the graph's whole state at each step: drafts included, so on built-in flows only for those who
+# may see drafts (``services.views``); a user's graph has none
+STATE_MODES = ("debug", "tasks", "checkpoints")
+SUPPORTED = ("values", "updates", "messages-tuple", "custom", *STATE_MODES)
 HEARTBEAT_S = 5.0
 _METADATA_KEYS = (
     "langgraph_node",
@@ -57,6 +61,7 @@ def graph_modes(requested: Sequence[str]) -> list[str]:
         modes.append("messages")
     if "custom" in requested:
         modes.append("custom")
+    modes += [m for m in STATE_MODES if m in requested]
     return modes
 
 
@@ -73,8 +78,8 @@ def events_for(requested: Sequence[str], mode: str, chunk: Any) -> list[tuple[st
         message, metadata = chunk
         meta = {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
         return [("messages", [jsonable(message), meta])]
-    if mode == "custom" and "custom" in requested:
-        return [("custom", jsonable(chunk))]
+    if mode in ("custom", *STATE_MODES) and mode in requested:
+        return [(mode, jsonable(chunk))]
     return []
 
 

@@ -28,7 +28,7 @@ from asoto.persistence.models import Member, Run, Thread
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
 from asoto.serialize import state_interrupts
-from asoto.services import assistants, limits, threads
+from asoto.services import assistants, limits, threads, views
 from asoto.services.keys import Principal
 from asoto.tools import approvals
 
@@ -205,6 +205,17 @@ async def create(
     ``thread_metadata``: added to a thread this run creates)."""
     refuse_unsupported(body)
     flow, pinned = await assistants.for_run(session, body.assistant_id, res.flows)
+    if (
+        stream_modes
+        and flow.builtin
+        and not views.sees_drafts(principal)
+        and set(stream_modes) & {"debug", "tasks", "checkpoints"}
+    ):
+        raise Forbidden(
+            f"{flow.graph_id}'s whole state holds drafts for people to check: debug, tasks and checkpoints "
+            "streams are for coach and admin keys",
+            code="stream_mode_requires_coach",
+        )
     config = assistants.merge_config(pinned.config if pinned else {}, assistants.validate_config(body.config))
     context = assistants.validate_context(
         flow, res.graphs[flow.graph_id], {**(pinned.context if pinned else {}), **(body.context or {})}

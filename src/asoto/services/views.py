@@ -148,6 +148,8 @@ def event(graph_id: str | None, name: str, data: Any, principal: Principal) -> A
     """A stream event's data as the principal may see it (``None``: not sent at all)."""
     if sees_drafts(principal):
         return data
+    if name in ("debug", "tasks", "checkpoints"):  # whole states: drafts inside, on built-in flows
+        return data if output_keys(graph_id or "") is None else None
     if name == "values" and isinstance(data, dict):
         return (
             outputs(graph_id, data, principal)
