@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy import func, select
 
 from asoto.persistence import embedded
@@ -111,3 +112,37 @@ def test_same_seed_same_community(pg_server_uri: str, tmp_path: Path) -> None:
             with psycopg.connect(pg_server_uri, autocommit=True) as conn:
                 conn.execute(f"drop database if exists {name} with (force)")
     assert texts[0] == texts[1] and len(texts[0]) > 50
+
+
+@pytest.mark.parametrize(
+    ("args", "env_extra", "says"),
+    [
+        (["serve", "--port", "99999"], {}, "Invalid value for '--port'"),
+        (["demo", "--port", "-1"], {}, "Invalid value for '--port'"),
+        (["members", "list"], {"ASOTO_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, "database_unavailable"),
+        (["serve"], {"ASOTO_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, "database_unavailable"),
+        (["worker"], {"ASOTO_LLM": "openai:gpt-4o-mini"}, "ASOTO_LLM=openai:gpt-4o-mini needs OPENAI_API_KEY"),
+        (
+            ["serve"],
+            {"ASOTO_LLM": "anthropic:claude", "ASOTO_LLM_FALLBACK": "openai:x", "ANTHROPIC_API_KEY": "k"},
+            "ASOTO_LLM_FALLBACK=openai:x needs OPENAI_API_KEY",
+        ),
+        (["worker"], {"ASOTO_LLM": "gpt4"}, "ASOTO_LLM: Value error, unknown provider 'gpt4'"),
+        (["worker"], {"ASOTO_WORKER_CONCURRENCY": "0"}, "ASOTO_WORKER_CONCURRENCY"),
+        (
+            ["keys", "create", "--role", "member", "--member-id", "00000000-0000-4000-8000-000000000000"],
+            {},
+            "unknown_member",
+        ),
+    ],
+)
+def test_a_wrong_setting_or_argument_is_one_clear_line(
+    db_uri: str, tmp_path: Path, args: list[str], env_extra: dict[str, str], says: str
+) -> None:
+    """What a newcomer gets for a mistake: exit 2 and a line that names it, never a traceback, and
+    nothing started (issue 15: a traceback of hundreds of lines, or a server on another port)."""
+    env = {**_env(db_uri, tmp_path), **env_extra}
+    result = subprocess.run([*ASOTO, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    output = " ".join((result.stdout + result.stderr).split())  # rich wraps long lines
+    assert result.returncode == 2, output
+    assert says in output and "Traceback" not in output, output

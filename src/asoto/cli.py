@@ -32,13 +32,50 @@ err = Console(stderr=True)
 
 
 def _settings(graphs_config: Path | None = None) -> Settings:
+    from pydantic import ValidationError
+
     from asoto.logs import configure_logging
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # one line per bad variable, not a traceback
+        for problem in exc.errors():
+            name = "ASOTO_" + "_".join(str(p) for p in problem["loc"]).upper()
+            err.print(f"[red]error[/red] (invalid_setting): {name}: {problem['msg']}")
+        raise typer.Exit(2) from exc
     if graphs_config is not None:
         settings = settings.model_copy(update={"graphs_config": graphs_config})
     configure_logging(settings)
     return settings
+
+
+def _check_ready(settings: Settings) -> None:
+    """Providers configured and an external database reachable, before anything starts: one line
+    and exit 2 each, instead of a traceback from inside the server's start-up."""
+    from asoto.agents.llm import provider_problems
+
+    problems = provider_problems(settings)
+    for problem in problems:
+        err.print(f"[red]error[/red] (provider_not_configured): {problem}")
+    if problems:
+        raise typer.Exit(2)
+    if settings.database_url is not None:
+        import psycopg
+
+        from asoto.persistence.database import CONNECT_TIMEOUT_S, libpq_uri
+
+        try:
+            psycopg.connect(
+                libpq_uri(settings.database_url.get_secret_value()), connect_timeout=CONNECT_TIMEOUT_S
+            ).close()
+        except psycopg.Error as exc:
+            _database_error(exc)
+
+
+def _database_error(exc: BaseException) -> None:
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    err.print(f"[red]error[/red] (database_unavailable): cannot reach the database ({first}); check ASOTO_DATABASE_URL")
+    raise typer.Exit(2) from exc
 
 
 def _check_graphs(settings: Settings) -> None:
@@ -85,6 +122,12 @@ def _run(coro: Any, *, fast_loop: bool = False) -> Any:
     except AsotoError as exc:
         err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
         raise typer.Exit(2) from exc
+    except Exception as exc:
+        from asoto.persistence.database import is_unavailable
+
+        if is_unavailable(exc):
+            _database_error(exc)
+        raise
 
 
 @db_app.command("upgrade")
@@ -297,7 +340,7 @@ def keys_create(
 @app.command()
 def serve(
     host: str = "127.0.0.1",
-    port: int = 2024,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 2024,
     worker: Annotated[bool, typer.Option(help="serve runs too (--no-worker: API only, workers run elsewhere)")] = True,
     workers: Annotated[
         int | None,
@@ -318,6 +361,7 @@ def serve(
     from asoto.runtime.supervisor import default_worker_processes
 
     settings = _settings(config)
+    _check_ready(settings)
     _check_graphs(settings)
     _exit_cleanly_on_sigterm()
     children = default_worker_processes() if workers is None else workers
@@ -339,6 +383,7 @@ def worker_cmd(config: ConfigOption = None) -> None:
     from asoto.runtime.worker import Worker
 
     settings = _settings(config)
+    _check_ready(settings)
     _check_graphs(settings)
 
     async def go() -> None:
@@ -363,7 +408,7 @@ def worker_cmd(config: ConfigOption = None) -> None:
 
 
 @app.command()
-def demo(port: int = 0) -> None:
+def demo(port: Annotated[int, typer.Option(min=0, max=65535, help="0: any free port")] = 0) -> None:
     """Set up the embedded database, seed it, and run an ordinary and a risky log through the API."""
     from asoto.demo import run_demo
 

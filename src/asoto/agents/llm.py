@@ -270,6 +270,32 @@ def _init_chat(spec: str, settings: Settings) -> Any:
     return init_chat_model(model, model_provider=provider, **kwargs)
 
 
+def provider_problems(settings: Settings) -> list[str]:
+    """What keeps the configured providers from working, said before anything starts (each was a
+    traceback from inside the provider's client at the first request or at start-up)."""
+    problems = []
+    keys = {
+        "openai": (settings.openai_api_key, "OPENAI_API_KEY"),
+        "anthropic": (settings.anthropic_api_key, "ANTHROPIC_API_KEY"),
+    }
+    for name, spec, allowed in (
+        ("ASOTO_LLM", settings.llm, ("offline", "openai", "anthropic")),
+        ("ASOTO_LLM_FALLBACK", settings.llm_fallback, ("openai", "anthropic")),
+        ("ASOTO_EMBEDDINGS", settings.embeddings, ("offline", "openai")),
+    ):
+        if spec is None or spec == "offline":
+            continue
+        provider, _, model = spec.partition(":")
+        if provider not in allowed or not model:
+            shapes = " or ".join(p if p == "offline" else f"{p}:<model>" for p in allowed)
+            problems.append(f"{name}={spec!r} is not {shapes}")
+            continue
+        key, variable = keys[provider]
+        if key is None or not key.get_secret_value():
+            problems.append(f"{name}={spec} needs {variable} (any value for a compatible server that checks none)")
+    return problems
+
+
 def make_model(settings: Settings, embedder: Any) -> StructuredModel:
     """The configured chat model; ``offline`` needs the embedder for theme detection."""
     if settings.llm == "offline":
