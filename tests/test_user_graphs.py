@@ -221,3 +221,17 @@ async def test_a_users_graph_streams_tasks_checkpoints_and_debug(
         assert {p.data["type"] for p in parts if p.event == "debug"} >= {"checkpoint", "task", "task_result"}
         replay = [part async for part in client.runs.join_stream(thread["thread_id"], parts[0].data["run_id"])]
         assert [p.event for p in replay] == [p.event for p in parts]
+
+
+@pytest.mark.parametrize("flow", [*FLOWS, "thanks_note"])
+def test_graph_show_draws_every_flow_in_ascii(flow: str) -> None:
+    """``--format ascii`` draws boxes (grandalf is a dependency), never Mermaid in its place."""
+    from asoto.cli import app
+
+    result = CliRunner().invoke(app, ["graph", "show", flow, "--config", str(EXAMPLE), "--format", "ascii"])
+    assert result.exit_code == 0, result.output
+    graph = flows_for(EXAMPLE)[flow]
+    nodes = (graph.compiled or graph.builder.compile()).get_graph().nodes
+    assert "graph TD" not in result.stdout and "+--" in result.stdout
+    for node in nodes:
+        assert f"| {node} |" in result.stdout or node in result.stdout, node

@@ -436,11 +436,7 @@ def graph_show(
     elif fmt == "json":
         typer.echo(json.dumps(graph.to_json(), ensure_ascii=False, indent=2, default=str))
     elif fmt == "ascii":
-        try:
-            typer.echo(graph.draw_ascii())
-        except ImportError:
-            err.print("ascii drawing needs the 'grandalf' package; mermaid:")
-            typer.echo(graph.draw_mermaid())
+        typer.echo(graph.draw_ascii())  # grandalf is a dependency: no silent fallback to Mermaid
     else:
         err.print("[red]error[/red] (invalid_format): use mermaid, ascii or json")
         raise typer.Exit(2)
