@@ -146,3 +146,28 @@ def test_a_wrong_setting_or_argument_is_one_clear_line(
     output = " ".join((result.stdout + result.stderr).split())  # rich wraps long lines
     assert result.returncode == 2, output
     assert says in output and "Traceback" not in output, output
+
+
+def test_a_read_never_creates_a_database_and_every_command_says_which_it_uses(db_uri: str, tmp_path: Path) -> None:
+    """``ASOTO_HOME`` is relative to the current folder: from another folder, a read used to start a
+    new empty embedded database and answer from it (issue 15). Now it refuses, creating nothing."""
+    env = {k: v for k, v in _env(db_uri, tmp_path).items() if k != "ASOTO_DATABASE_URL"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for command in (["members", "list"], ["keys", "list"], ["keys", "create", "--role", "service"], ["db", "prune"]):
+        result = subprocess.run(
+            [*ASOTO, *command],
+            env={**env, "ASOTO_HOME": ".asoto"},
+            cwd=elsewhere,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        output = " ".join(result.stderr.split())
+        assert result.returncode == 2 and "no_database" in output, (command, output)
+        assert str((elsewhere / ".asoto" / "pgdata").resolve()) in output and not result.stdout
+        assert not (elsewhere / ".asoto" / "pgdata" / "PG_VERSION").exists()
+    listed = _asoto(_env(db_uri, tmp_path), "keys", "list")
+    said = " ".join(listed.stderr.split())
+    assert "database: postgresql://" in said and "asoto_t" in said  # the external one, no password

@@ -28,7 +28,7 @@ app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
 app.add_typer(graph_app, name="graph")
 app.add_typer(eval_app, name="eval")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line when piped or logged
 
 
 def _settings(graphs_config: Path | None = None) -> Settings:
@@ -76,6 +76,29 @@ def _database_error(exc: BaseException) -> None:
     first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
     err.print(f"[red]error[/red] (database_unavailable): cannot reach the database ({first}); check ASOTO_DATABASE_URL")
     raise typer.Exit(2) from exc
+
+
+def _database(settings: Settings, *, existing: bool) -> Settings:
+    """Say which database a command uses (stderr), and with ``existing`` refuse to start a new,
+    empty embedded one: ``ASOTO_HOME`` is relative to the current folder, and a command run from
+    elsewhere used to create a fresh database silently and answer from it."""
+    if settings.database_url is not None:
+        from sqlalchemy.engine import make_url
+
+        where = make_url(settings.database_url.get_secret_value()).render_as_string(hide_password=True)
+        err.print(f"database: {where}", highlight=False)
+        return settings
+    pgdata = settings.pgdata.resolve()
+    if existing and not (pgdata / "PG_VERSION").exists():
+        err.print(
+            f"[red]error[/red] (no_database): no asoto database at {pgdata} (ASOTO_HOME is "
+            f"{settings.home}, relative to the current folder); run `asoto demo` or `asoto db upgrade` "
+            "there first, or set ASOTO_HOME or ASOTO_DATABASE_URL",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    err.print(f"database: embedded, {pgdata}", highlight=False)
+    return settings
 
 
 def _check_graphs(settings: Settings) -> None:
@@ -135,7 +158,7 @@ def db_upgrade() -> None:
     """Apply migrations and the checkpointer's set-up (safe to run from many processes)."""
     from asoto.runtime.resources import database_uri, prepare_database
 
-    settings = _settings()
+    settings = _database(_settings(), existing=False)
     _run(prepare_database(settings, database_uri(settings)))
     err.print("[green]database is up to date[/green]")
 
@@ -150,8 +173,10 @@ def seed(
     from asoto.runtime.resources import open_resources
     from asoto.seed import community_size, seed_community
 
+    settings = _database(_settings(), existing=False)
+
     async def go() -> None:
-        async with open_resources(_settings()) as res, res.db.sessions.begin() as session:
+        async with open_resources(settings) as res, res.db.sessions.begin() as session:
             if await community_size(session):
                 err.print("community already seeded; nothing to do")
                 return
@@ -178,7 +203,7 @@ def db_prune(
     from asoto.persistence.retention import prune_checkpoints
     from asoto.runtime.resources import open_resources
 
-    settings = _settings()
+    settings = _database(_settings(), existing=True)
     keep = keep_last if keep_last is not None else settings.checkpoint_keep_last
     if keep < 1:
         err.print("retention is off (ASOTO_CHECKPOINT_KEEP_LAST=0): nothing to prune")
@@ -223,7 +248,7 @@ def members_list(
     from asoto.runtime.resources import open_resources
 
     async def go() -> list[dict[str, Any]]:
-        async with open_resources(_settings()) as res, res.db.sessions() as session:
+        async with open_resources(_database(_settings(), existing=True)) as res, res.db.sessions() as session:
             rows = (await session.scalars(select(Member).order_by(Member.created_at, Member.id).limit(limit))).all()
             return [
                 {
@@ -260,7 +285,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from asoto.services.keys import list_keys
 
     async def go() -> list[dict[str, Any]]:
-        async with open_resources(_settings()) as res, res.db.sessions() as session:
+        async with open_resources(_database(_settings(), existing=True)) as res, res.db.sessions() as session:
             return [
                 {
                     "prefix": k.prefix,
@@ -299,7 +324,7 @@ def keys_revoke(
     from asoto.services.keys import revoke
 
     async def go() -> int:
-        async with open_resources(_settings()) as res, res.db.sessions.begin() as session:
+        async with open_resources(_database(_settings(), existing=True)) as res, res.db.sessions.begin() as session:
             return await revoke(session, key)
 
     count = _run(go())
@@ -327,7 +352,7 @@ def keys_create(
         raise typer.Exit(2) from None
 
     async def go() -> str:
-        async with open_resources(_settings()) as res, res.db.sessions.begin() as session:
+        async with open_resources(_database(_settings(), existing=True)) as res, res.db.sessions.begin() as session:
             return await create_key(session, role=role, member_id=member, label=label)
 
     try:
