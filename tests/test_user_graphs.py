@@ -235,3 +235,30 @@ def test_graph_show_draws_every_flow_in_ascii(flow: str) -> None:
     assert "graph TD" not in result.stdout and "+--" in result.stdout
     for node in nodes:
         assert f"| {node} |" in result.stdout or node in result.stdout, node
+
+
+async def test_cors_lets_the_configured_browser_origins_in_and_no_other(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    """Browser tools (LangGraph Studio, the team's own page) need CORS; off unless configured."""
+    studio = "https://smith.langchain.com"
+    key = await make_key(resources, "service")
+    preflight = {
+        "Origin": studio,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-api-key",
+    }
+    with live_server(settings.model_copy(update={"cors_origins": [studio]}), db_uri, embedder) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            allowed = await http.options("/threads/search", headers=preflight)
+            assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == studio
+            other = await http.options("/threads/search", headers={**preflight, "Origin": "https://evil.example"})
+            assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+            found = await http.post("/threads/search", json={}, headers={"Origin": studio, "x-api-key": key})
+            assert found.status_code == 200 and found.headers["access-control-allow-origin"] == studio
+            unauth = await http.post("/threads/search", json={}, headers={"Origin": studio})
+            assert unauth.status_code == 401  # CORS lets a browser ask; the key still decides
+    with live_server(settings, db_uri, embedder) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            closed = await http.options("/threads/search", headers=preflight)
+            assert "access-control-allow-origin" not in closed.headers

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     public_docs: bool = Field(
         default=False, description="serve /docs, /redoc, /openapi.json and /info without a key (on in the demo)"
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="browser origins allowed to call the API (JSON list, e.g. LangGraph Studio's); none by default",
+    )
 
     @field_validator("llm", "embeddings")
     @classmethod

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from asoto import __version__
 from asoto.agents.embeddings import Embedder, OfflineEmbedder
@@ -127,4 +128,13 @@ def create_app(
     if not public:
         meta.add_private_openapi(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:  # outermost: a preflight is answered before the body limit or auth
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Content-Location", "Location", "X-Pagination-Next", "Retry-After"],
+            max_age=600,
+        )
     return app
