@@ -262,3 +262,23 @@ async def test_cors_lets_the_configured_browser_origins_in_and_no_other(
         async with httpx.AsyncClient(base_url=url) as http:
             closed = await http.options("/threads/search", headers=preflight)
             assert "access-control-allow-origin" not in closed.headers
+
+
+async def test_join_stream_of_a_run_made_without_a_stream_gives_its_outcome(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    """Issue 15: it yielded ``metadata`` alone, silently. A run created with ``runs.create`` has
+    no recorded events; joining its stream now gives its outcome when it ends."""
+    served = settings.model_copy(update={"graphs_config": EXAMPLE})
+    key = await make_key(resources, "service")
+    with live_server(served, db_uri, embedder) as url:
+        client = get_client(url=url, api_key=key)
+        thread = await client.threads.create()
+        run = await client.runs.create(thread["thread_id"], "thanks_note", input={"to": "佐藤さん", "reason": "発表"})
+        parts = [part async for part in client.runs.join_stream(thread["thread_id"], run["run_id"])]
+        assert [p.event for p in parts] == ["metadata", "values"]
+        assert parts[1].data["tone"] == "丁寧" and parts[1].data["__interrupt__"][0]["value"]["type"] == "review"
+        done = await client.runs.create(thread["thread_id"], "thanks_note", command={"resume": {"approve": True}})
+        await client.runs.join(thread["thread_id"], done["run_id"])  # already over when joined: same answer
+        again = [part async for part in client.runs.join_stream(thread["thread_id"], done["run_id"])]
+        assert [p.event for p in again] == ["metadata", "values"] and again[1].data["approved"] is True

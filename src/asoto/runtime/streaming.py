@@ -110,6 +110,10 @@ async def tail_run(
     """``metadata``, then the run's events from ``after`` on, until the run has ended; each
     event as the principal may see it (``services.views``)."""
     yield sse("metadata", {"run_id": str(run.run_id), "attempt": max(run.attempt, 1)})
+    if not (run.kwargs or {}).get("stream"):
+        async for part in _outcome_of(res, hub, run, principal):
+            yield part
+        return
     seen = after
     while True:
         with hub.waiting_for(str(run.run_id)) as woken:
@@ -129,3 +133,27 @@ async def tail_run(
                 await asyncio.wait_for(woken.wait(), timeout=HEARTBEAT_S)
                 continue
             yield b": heartbeat\r\n\r\n"
+
+
+async def _outcome_of(res: Resources, hub: NotificationHub, run: Run, principal: Principal) -> AsyncIterator[bytes]:
+    """A run created without a stream (``runs.create``, ``runs.wait``) recorded no events: joining
+    its stream gives its outcome when it ends, as one ``values`` event (or ``error``), with
+    heartbeats meanwhile, instead of a silent ``metadata`` alone."""
+    from asoto.services.runs import wait
+
+    ending = asyncio.create_task(wait(res, hub, run.run_id))
+    try:
+        while True:
+            done, _ = await asyncio.wait({ending}, timeout=HEARTBEAT_S)
+            if done:
+                break
+            yield b": heartbeat\r\n\r\n"
+        ended = ending.result()
+    finally:
+        ending.cancel()
+    if ended.status in ("error", "timeout"):
+        yield sse("error", ended.error or {"error": "Error", "message": "the run failed"})
+    elif ended.output is None and ended.status == "interrupted":
+        yield sse("error", ended.error or {"error": "Cancelled", "message": "the run was cancelled"})
+    else:
+        yield sse("values", views.outputs(ended.graph_id, ended.output, principal))
