@@ -29,9 +29,8 @@ from asoto.serialize import jsonable
 from asoto.services import views
 from asoto.services.keys import Principal
 
-# the graph's whole state at each step: drafts included, so on built-in flows only for those who
-# may see drafts (``services.views``); a user's graph has none
-STATE_MODES = ("debug", "tasks", "checkpoints")
+# whole-state modes: on built-in flows only for those who may see drafts (``services.views``)
+STATE_MODES = views.WHOLE_STATE_MODES
 SUPPORTED = ("values", "updates", "messages-tuple", "custom", *STATE_MODES)
 HEARTBEAT_S = 5.0
 _METADATA_KEYS = (
@@ -135,25 +134,28 @@ async def tail_run(
             yield b": heartbeat\r\n\r\n"
 
 
+async def keep_alive(task: asyncio.Task[Any], beat: bytes, every_s: float) -> AsyncIterator[bytes]:
+    """``beat`` every ``every_s`` until ``task`` is done (proxies close a silent connection); the
+    caller cancels the task if the client goes away first, and reads ``task.result()`` after."""
+    while not (await asyncio.wait({task}, timeout=every_s))[0]:
+        yield beat
+
+
 async def _outcome_of(res: Resources, hub: NotificationHub, run: Run, principal: Principal) -> AsyncIterator[bytes]:
     """A run created without a stream (``runs.create``, ``runs.wait``) recorded no events: joining
     its stream gives its outcome when it ends, as one ``values`` event (or ``error``), with
     heartbeats meanwhile, instead of a silent ``metadata`` alone."""
-    from asoto.services.runs import wait
+    from asoto.services.runs import result, wait
 
     ending = asyncio.create_task(wait(res, hub, run.run_id))
     try:
-        while True:
-            done, _ = await asyncio.wait({ending}, timeout=HEARTBEAT_S)
-            if done:
-                break
-            yield b": heartbeat\r\n\r\n"
-        ended = ending.result()
+        async for beat in keep_alive(ending, b": heartbeat\r\n\r\n", HEARTBEAT_S):
+            yield beat
     finally:
-        ending.cancel()
-    if ended.status in ("error", "timeout"):
-        yield sse("error", ended.error or {"error": "Error", "message": "the run failed"})
-    elif ended.output is None and ended.status == "interrupted":
-        yield sse("error", ended.error or {"error": "Cancelled", "message": "the run was cancelled"})
+        ending.cancel()  # a no-op once it is done
+    ended = ending.result()
+    outcome = result(ended)
+    if "__error__" in outcome:
+        yield sse("error", outcome["__error__"])
     else:
-        yield sse("values", views.outputs(ended.graph_id, ended.output, principal))
+        yield sse("values", views.outputs(ended.graph_id, outcome, principal))

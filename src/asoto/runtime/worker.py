@@ -1,9 +1,10 @@
 """The worker: claims runs, executes their graph, records the outcome.
 
-The HTTP request never runs a graph. ``asoto serve`` starts one worker in-process and
-``asoto worker`` adds processes. A worker that dies loses nothing: its leases lapse, a
-sweeper requeues the runs, and the next attempt continues from the last checkpoint
-(``durability="sync"``: each step is saved before the next starts).
+The HTTP request never runs a graph. ``asoto serve`` starts worker processes it manages (or one
+worker in its own process with ``--workers 0``) and ``asoto worker`` adds processes. A worker that
+dies loses nothing: its leases lapse, a sweeper requeues the runs, and the next attempt continues
+from the last checkpoint (built-in flows run ``durability="sync"``: each step is saved before the
+next starts; a user's graph may ask for ``async`` or ``exit``).
 """
 
 from __future__ import annotations

@@ -209,7 +209,7 @@ async def create(
         stream_modes
         and flow.builtin
         and not views.sees_drafts(principal)
-        and set(stream_modes) & {"debug", "tasks", "checkpoints"}
+        and set(stream_modes) & set(views.WHOLE_STATE_MODES)
     ):
         raise Forbidden(
             f"{flow.graph_id}'s whole state holds drafts for people to check: debug, tasks and checkpoints "
@@ -307,9 +307,6 @@ async def create(
     )
 
 
-STATELESS = "on_completion"
-
-
 async def create_stateless(
     res: Resources,
     session: AsyncSession,
@@ -338,7 +335,7 @@ async def create_stateless(
         threaded,
         stream_modes=stream_modes,
         run_id=run_id,
-        thread_metadata={STATELESS: on_completion},
+        thread_metadata={threads.ON_COMPLETION: on_completion},
     )
 
 

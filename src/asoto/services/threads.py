@@ -217,40 +217,54 @@ async def history(
     ]
 
 
-async def delete(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> None:
-    """Delete a thread's rows and checkpoints (PII retention): members their own threads, admins
-    any. A running run must be cancelled first (a worker still writing would bring deleted
-    checkpoints back, pitfall P8). Approvals the thread waits on are cancelled, audited, in the
-    same transaction: nobody could decide them afterwards."""
+def _may_delete(principal: Principal) -> None:
     if principal.role not in ("member", "admin"):
         raise Forbidden("only the member who owns a thread, or an admin, may delete it", code="delete_forbidden")
+
+
+async def _lock_idle(session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> None:
+    """Lock a thread the caller sees that has no running run (a worker still writing would bring
+    deleted checkpoints back, pitfall P8)."""
     await get_visible(session, principal, thread_id, lock=True)
     if any(run.status == "running" for run in await run_queue.active_runs(session, thread_id)):
         raise ThreadBusy(f"thread {thread_id} has a running run; cancel it first")
-    await approvals.cancel_for_thread(session, thread_id, actor=principal.id)
-    await run_queue.delete_thread_rows(session, thread_id)
+
+
+async def _delete_locked(res: Resources, session: AsyncSession, thread_id: uuid.UUID, *, actor: str) -> None:
+    """Approvals the thread waits on are cancelled, audited, in the same transaction (nobody could
+    decide them afterwards); then its checkpoints and its rows."""
+    await approvals.cancel_for_thread(session, thread_id, actor=actor)
     await res.saver.adelete_thread(str(thread_id))
+    await run_queue.delete_thread_rows(session, thread_id)
+
+
+async def delete(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> None:
+    """Delete a thread's rows and checkpoints (PII retention): members their own threads, admins
+    any, once no run of it is running."""
+    _may_delete(principal)
+    await _lock_idle(session, principal, thread_id)
+    await _delete_locked(res, session, thread_id, actor=principal.id)
 
 
 async def prune(
     res: Resources, session: AsyncSession, principal: Principal, thread_ids: list[uuid.UUID], strategy: str
 ) -> int:
-    """``threads.prune``: delete the threads (as ``delete``, each) or keep only their latest
-    checkpoint. The same rule as deleting (the member who owns them or an admin); one thread the
-    caller may not see, or with a running run, refuses the whole request before anything goes."""
-    if principal.role not in ("member", "admin"):
-        raise Forbidden("only the member who owns a thread, or an admin, may prune it", code="delete_forbidden")
+    """``threads.prune``: delete the threads or keep only their latest checkpoint. The same rule
+    as deleting; one thread the caller may not see, or with a running run, refuses the whole
+    request before anything goes."""
+    _may_delete(principal)
     ordered = sorted(set(thread_ids))
     for thread_id in ordered:  # one lock order: two prunes never deadlock
-        await get_visible(session, principal, thread_id, lock=True)
-        if any(run.status == "running" for run in await run_queue.active_runs(session, thread_id)):
-            raise ThreadBusy(f"thread {thread_id} has a running run; cancel it first")
+        await _lock_idle(session, principal, thread_id)
     if strategy == "delete":
         for thread_id in ordered:
-            await delete(res, session, principal, thread_id)
+            await _delete_locked(res, session, thread_id, actor=principal.id)
     else:
         await retention.keep_latest(session, [str(t) for t in ordered])
     return len(ordered)
+
+
+ON_COMPLETION = "on_completion"  # a stateless run's thread metadata: "delete" or "keep"
 
 
 async def drop_finished_stateless(res: Resources, *, keep_s: float, limit: int = 100) -> int:
@@ -262,7 +276,7 @@ async def drop_finished_stateless(res: Resources, *, keep_s: float, limit: int =
             await session.scalars(
                 select(Thread.thread_id)
                 .where(
-                    Thread.metadata_["on_completion"].astext == "delete",
+                    Thread.metadata_[ON_COMPLETION].astext == "delete",
                     Thread.status.in_(("idle", "error")),
                     Thread.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, keep_s),
                     ~exists().where(Run.thread_id == Thread.thread_id, Run.status.in_(run_queue.ACTIVE)),
@@ -272,8 +286,7 @@ async def drop_finished_stateless(res: Resources, *, keep_s: float, limit: int =
             )
         ).all()
         for thread_id in found:
-            await res.saver.adelete_thread(str(thread_id))
-            await run_queue.delete_thread_rows(session, thread_id)
+            await _delete_locked(res, session, thread_id, actor="system")
     return len(found)
 
 

@@ -37,6 +37,10 @@ _SAFE_METADATA = ("source", "step", "run_id", "graph_id", "thread_id", "parents"
 _MEMBER_STATE_EXTRAS: Mapping[str, tuple[str, ...]] = {"coaching": ("messages",)}
 
 
+# stream modes that carry the graph's whole state (drafts too, on built-in flows)
+WHOLE_STATE_MODES = ("debug", "tasks", "checkpoints")
+
+
 def sees_drafts(principal: Principal) -> bool:
     return principal.decides_approvals
 
@@ -148,7 +152,7 @@ def event(graph_id: str | None, name: str, data: Any, principal: Principal) -> A
     """A stream event's data as the principal may see it (``None``: not sent at all)."""
     if sees_drafts(principal):
         return data
-    if name in ("debug", "tasks", "checkpoints"):  # whole states: drafts inside, on built-in flows
+    if name in WHOLE_STATE_MODES:  # drafts inside, on built-in flows
         return data if output_keys(graph_id or "") is None else None
     if name == "values" and isinstance(data, dict):
         return (

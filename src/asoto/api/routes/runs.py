@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -42,15 +42,12 @@ async def _wait_body(
     """Newlines every few seconds keep proxies from closing a long wait; JSON ignores them."""
     task = asyncio.create_task(runs.wait(res, hub, run_id, ended=ended))
     try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_S)
-            if done:
-                break
-            yield b"\n"
+        async for beat in streaming.keep_alive(task, b"\n", KEEPALIVE_S):
+            yield beat
         run = task.result()
         yield json.dumps(views.outputs(run.graph_id, runs.result(run), caller), ensure_ascii=False).encode("utf-8")
     finally:
-        task.cancel()
+        task.cancel()  # the client left mid-wait: stop waiting now, not when the generator is collected
         if ended is not None:
             hub.unsubscribe(str(run_id), ended)
 
@@ -65,6 +62,21 @@ def _waiting_response(
     )
 
 
+async def _create_and_wait(
+    res: Resources, hub: NotificationHub, caller: Principal, create: Callable[[uuid.UUID], Awaitable[Run]]
+) -> StreamingResponse:
+    """Subscribe to a run's end before the run exists (its end cannot come first, and the wait
+    reads the run once), create it, and answer when it ends."""
+    run_id = uuid.uuid4()
+    ended = hub.subscribe(str(run_id))
+    try:
+        run = await create(run_id)
+    except BaseException:
+        hub.unsubscribe(str(run_id), ended)
+        raise
+    return _waiting_response(res, hub, run, caller, ended)
+
+
 @router.post("/threads/{thread_id}/runs")
 async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, caller: CallerDep) -> JSONResponse:
     run = await _create(res, caller, thread_id, body)
@@ -75,14 +87,7 @@ async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, calle
 async def create_and_wait(
     thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
 ) -> StreamingResponse:
-    run_id = uuid.uuid4()
-    ended = hub.subscribe(str(run_id))  # before the run exists: its end cannot come first
-    try:
-        run = await _create(res, caller, thread_id, body, run_id)
-    except BaseException:
-        hub.unsubscribe(str(run_id), ended)
-        raise
-    return _waiting_response(res, hub, run, caller, ended)
+    return await _create_and_wait(res, hub, caller, lambda run_id: _create(res, caller, thread_id, body, run_id))
 
 
 @router.post("/runs")
@@ -94,15 +99,11 @@ async def create_stateless(body: RunCreate, res: ResourcesDep, caller: CallerDep
 
 @router.post("/runs/wait")
 async def stateless_wait(body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep) -> StreamingResponse:
-    run_id = uuid.uuid4()
-    ended = hub.subscribe(str(run_id))
-    try:
+    async def create(run_id: uuid.UUID) -> Run:
         async with res.db.sessions.begin() as session:
-            run = await runs.create_stateless(res, session, caller, body, run_id=run_id)
-    except BaseException:
-        hub.unsubscribe(str(run_id), ended)
-        raise
-    return _waiting_response(res, hub, run, caller, ended)
+            return await runs.create_stateless(res, session, caller, body, run_id=run_id)
+
+    return await _create_and_wait(res, hub, caller, create)
 
 
 @router.post("/runs/stream")
