@@ -86,6 +86,21 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         assert "デモ完了" in demo and "published" in demo and "suicidal" in demo and "オフライン" in demo
         mermaid = _asoto(env, "graph", "show", "log_feedback").stdout
         assert "review" in mermaid and "risk_check" in mermaid
+        # a picture of a thread the demo ran: its path highlighted; an unknown thread: one line, exit 2
+        with psycopg.connect(uri) as conn:
+            row = conn.execute("select thread_id from threads where graph_id = 'log_feedback' limit 1").fetchone()
+        assert row is not None
+        drawn = _asoto(env, "graph", "show", "log_feedback", "--thread", str(row[0]), "--format", "svg").stdout
+        assert drawn.startswith("<svg") and 'class="node visited" data-node="load_context"' in drawn
+        missing = subprocess.run(
+            [*ASOTO, "graph", "show", "log_feedback", "--thread", "00000000-0000-0000-0000-000000000000"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert missing.returncode == 2 and "thread_not_found" in missing.stderr and not missing.stdout
     finally:
         with psycopg.connect(pg_server_uri, autocommit=True) as conn:
             conn.execute(f"drop database if exists {name} with (force)")

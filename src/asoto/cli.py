@@ -440,31 +440,83 @@ def demo(port: Annotated[int, typer.Option(min=0, max=65535, help="0: any free p
     _run(run_demo(_settings(), port=port))
 
 
+GRAPH_FORMATS = ("mermaid", "ascii", "json", "svg", "html")
+
+
 @graph_app.command("show")
 def graph_show(
     flow: str,
-    fmt: Annotated[str, typer.Option("--format", help="mermaid | ascii | json")] = "mermaid",
+    fmt: Annotated[str, typer.Option("--format", help="mermaid | ascii | json | svg | html")] = "mermaid",
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="highlight where this thread went (path, visits, next node)")
+    ] = None,
+    xray: Annotated[bool, typer.Option("--xray", help="draw subgraphs' nodes too")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write to this file, not stdout")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Draw a flow's graph (offline, no network); --config adds the graphs of a langgraph.json."""
     from asoto.errors import AsotoError
+    from asoto.graphs import picture
     from asoto.graphs.registry import flows_for, resolve
 
+    if fmt not in GRAPH_FORMATS:
+        detail = "png is not drawn here (it needs a browser or Graphviz): use svg" if fmt == "png" else ""
+        err.print(f"[red]error[/red] (invalid_format): use {', '.join(GRAPH_FORMATS)}. {detail}".rstrip())
+        raise typer.Exit(2)
     try:
         chosen = resolve(flow, flows_for(config))
-        graph = (chosen.compiled if chosen.compiled is not None else chosen.builder.compile()).get_graph()
+        graph = (chosen.compiled if chosen.compiled is not None else chosen.builder.compile()).get_graph(xray=xray)
     except AsotoError as exc:
         err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
         raise typer.Exit(2) from exc
+    where = _thread_position(thread, chosen.graph_id, config) if thread else None
+    trace = (
+        picture.Trace(**{**where["trace"], "taken": frozenset(map(tuple, where["trace"]["taken"]))}) if where else None
+    )
     if fmt == "mermaid":
-        typer.echo(graph.draw_mermaid())
+        drawn = where["mermaid"] if where else graph.draw_mermaid()
     elif fmt == "json":
-        typer.echo(json.dumps(graph.to_json(), ensure_ascii=False, indent=2, default=str))
+        body = graph.to_json() | ({"trace": where["trace"]} if where else {})
+        drawn = json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n"
     elif fmt == "ascii":
-        typer.echo(graph.draw_ascii())  # grandalf is a dependency: no silent fallback to Mermaid
+        drawn = graph.draw_ascii() + "\n"  # grandalf is a dependency: no silent fallback to Mermaid
+        if where:
+            drawn += f"next: {', '.join(where['current']) or '-'}  visits: {where['trace']['visits']}\n"
+    elif fmt == "svg":
+        drawn = picture.draw_svg(graph, trace, title=chosen.graph_id)
     else:
-        err.print("[red]error[/red] (invalid_format): use mermaid, ascii or json")
-        raise typer.Exit(2)
+        drawn = picture.draw_html(graph, trace, title=chosen.graph_id + (f" · {thread}" if thread else ""))
+    if output is None:
+        typer.echo(drawn, nl=False)
+    else:
+        output.write_text(drawn, encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)
+
+
+def _thread_position(thread: str, graph_id: str, config: Path | None) -> dict[str, Any]:
+    """Where a stored thread went (read from its checkpoints, as an operator: no key)."""
+    from asoto.errors import NotFound
+    from asoto.persistence.models import Thread
+    from asoto.runtime.resources import open_resources
+    from asoto.services import threads
+
+    try:
+        thread_id = uuid.UUID(thread)
+    except ValueError as exc:
+        err.print(f"[red]error[/red] (invalid_thread_id): {thread} is not a thread id")
+        raise typer.Exit(2) from exc
+
+    async def go() -> dict[str, Any]:
+        async with open_resources(_database(_settings(config), existing=True)) as res:
+            async with res.db.sessions() as session:
+                found = await session.get(Thread, thread_id)
+            if found is None:
+                raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
+            if found.graph_id != graph_id:
+                raise NotFound(f"thread {thread_id} runs {found.graph_id}, not {graph_id}", code="thread_not_found")
+            return await threads.position(res, found)  # type: ignore[no-any-return]
+
+    return _run(go())  # type: ignore[no-any-return]
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.api.schemas import ThreadCount, ThreadCreate, ThreadSearch
 from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, ThreadBusy
+from asoto.graphs.picture import Trace
 from asoto.persistence import retention, run_queue
 from asoto.persistence.models import Run, Thread
 from asoto.runtime.resources import Resources
@@ -290,27 +292,63 @@ async def drop_finished_stateless(res: Resources, *, keep_s: float, limit: int =
     return len(found)
 
 
-async def position(res: Resources, thread: Thread) -> dict[str, Any]:
-    """Where a thread stands in its graph: the nodes visited, the nodes next, as a Mermaid picture
-    with both highlighted (drawn offline, no CDN), for debugging a run."""
+async def trace(res: Resources, thread: Thread) -> Trace:
+    """Where a thread went in its graph, along the lineage of its current checkpoint (a fork's
+    abandoned branch is not on it): visits per node, edges taken, the node(s) next."""
     if not thread.graph_id:
         raise NotFound(f"thread {thread.thread_id} has not run a graph yet", code="no_graph")
     graph = res.graphs[thread.graph_id]
-    visited: list[str] = []
-    async for snapshot in graph.aget_state_history(_config(thread.thread_id), limit=500):
-        visited.extend(n for n in snapshot.next if n not in visited)
-    current = list((await graph.aget_state(_config(thread.thread_id))).next)
-    mermaid = graph.get_graph().draw_mermaid()
+    by_id: dict[str, Any] = {}
+    async for snapshot in graph.aget_state_history(_config(thread.thread_id), limit=1000):
+        by_id[snapshot.config["configurable"]["checkpoint_id"]] = snapshot
+    if not by_id:
+        return Trace()
+    current = await graph.aget_state(_config(thread.thread_id))
+    lineage = []
+    step: Any = current
+    while step is not None:
+        lineage.append(step)
+        parent = (step.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+        step = by_id.get(parent) if parent else None
+    lineage.reverse()
+    ran = [tuple(s.next) for s in lineage[:-1]]  # every checkpoint's next ran, but the last's
+    visits: dict[str, int] = {}
+    for nodes in ran:
+        for node in nodes:
+            visits[node] = visits.get(node, 0) + 1
+    edges = {(e.source, e.target) for e in graph.get_graph().edges}
+    taken = {(a, b) for before, after in itertools.pairwise(ran) for a in before for b in after if (a, b) in edges}
+    finished = not current.next
+    if finished and ran:
+        taken |= {(a, "__end__") for a in ran[-1] if (a, "__end__") in edges}
+        visits["__end__"] = 1
+    return Trace(
+        visits=visits,
+        taken=frozenset(taken),
+        current=tuple(current.next),
+        waiting=bool(current.next),
+        finished=finished,
+    )
+
+
+async def position(res: Resources, thread: Thread) -> dict[str, Any]:
+    """Where a thread stands in its graph: the nodes visited, the nodes next, as a Mermaid picture
+    with both highlighted (drawn offline, no CDN), for debugging a run."""
+    went = await trace(res, thread)
+    current = list(went.current)
+    visited = [n for n in went.visits if n not in current and n != "__end__"]
+    mermaid = res.graphs[str(thread.graph_id)].get_graph().draw_mermaid()
     styles = [
         "\tclassDef visited fill:#c8e6c9,stroke:#2e7d32",
         "\tclassDef current fill:#ffe082,stroke:#f57f17,stroke-width:3px",
     ]
-    styles += [f"\tclass {n} visited" for n in visited if n not in current]
+    styles += [f"\tclass {n} visited" for n in visited]
     styles += [f"\tclass {n} current" for n in current]
     return {
         "graph_id": thread.graph_id,
         "status": thread.status,
         "current": current,
-        "visited": [n for n in visited if n not in current],
+        "visited": visited,
+        "trace": went.to_json(),
         "mermaid": mermaid.rstrip() + "\n" + "\n".join(styles) + "\n",
     }

@@ -16,6 +16,7 @@ from asoto.api.schemas import (
     AssistantVersions,
 )
 from asoto.errors import InvalidInput
+from asoto.graphs import picture
 from asoto.services import assistants
 
 router = APIRouter(tags=["assistants"])
@@ -90,6 +91,15 @@ async def graph(assistant_id: str, res: ResourcesDep, _: CallerDep, xray: str = 
     async with res.db.autocommit() as session:
         flow = await assistants.flow_of(session, assistant_id, res.flows)
     return res.graphs[flow.graph_id].get_graph(xray=_xray(xray)).to_json()  # type: ignore[no-any-return]
+
+
+@router.get("/assistants/{assistant_id}/graph.svg", response_class=Response)
+async def graph_svg(assistant_id: str, res: ResourcesDep, _: CallerDep, xray: str = Query("false")) -> Response:
+    """The graph drawn offline as SVG (no script, no external reference)."""
+    async with res.db.autocommit() as session:
+        flow = await assistants.flow_of(session, assistant_id, res.flows)
+    drawn = picture.draw_svg(res.graphs[flow.graph_id].get_graph(xray=_xray(xray)), title=flow.graph_id)
+    return Response(drawn, media_type=picture.SVG_MEDIA_TYPE)
 
 
 @router.get("/assistants/{assistant_id}/subgraphs")

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from asoto.api.deps import CallerDep, ResourcesDep
 from asoto.api.schemas import HistoryQuery, ThreadCount, ThreadCreate, ThreadPatch, ThreadPrune, ThreadSearch
+from asoto.graphs import picture
 from asoto.persistence.models import Thread
 from asoto.services import threads, views
 from asoto.services.keys import Principal
@@ -81,6 +82,16 @@ async def position(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -
     async with res.db.autocommit() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     return await threads.position(res, thread)
+
+
+@router.get("/threads/{thread_id}/graph.svg", response_class=Response)
+async def position_svg(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> Response:
+    """The thread's graph drawn offline as SVG: path taken, visit counts, the node next."""
+    async with res.db.autocommit() as session:
+        thread = await threads.get_visible(session, caller, thread_id)
+    went = await threads.trace(res, thread)
+    drawn = picture.draw_svg(res.graphs[str(thread.graph_id)].get_graph(), went, title=str(thread.graph_id))
+    return Response(drawn, media_type=picture.SVG_MEDIA_TYPE)
 
 
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
