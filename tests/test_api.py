@@ -301,10 +301,21 @@ BAD_INPUT: list[tuple[str, str, Any, int, str]] = [
         {
             "assistant_id": "log_feedback",
             "input": {"member_id": "{m}", "log": ORDINARY_LOG},
-            "interrupt_before": ["draft"],
+            "webhook": "http://127.0.0.1:9/hook",
         },
         422,
         "unsupported_option",
+    ),
+    (
+        "breakpoints on a built-in flow, not an admin key",
+        "/threads/{t}/runs/wait",
+        {
+            "assistant_id": "log_feedback",
+            "input": {"member_id": "{m}", "log": ORDINARY_LOG},
+            "interrupt_before": ["draft"],
+        },
+        403,
+        "debug_requires_admin",
     ),
     (
         "missing thread",

@@ -207,17 +207,23 @@ class Worker:
                 return
 
     @staticmethod
-    async def _payload(graph: Any, config: Any, job: dict[str, Any]) -> Any:
-        """What to send the graph: the run's input or resume, or ``None`` to continue a retried
-        attempt from its last checkpoint (when it stopped mid-graph with no pending interrupt)."""
+    async def _start(graph: Any, config: Any, job: dict[str, Any]) -> tuple[Any, Any]:
+        """What to send the graph, and from which checkpoint: the run's input or resume (from the
+        thread's latest checkpoint, or the past one a fork or replay names), or ``None`` to
+        continue a retried attempt from its own last checkpoint (when it stopped mid-graph with no
+        pending interrupt; a retried fork goes on along its new lineage, not from the fork point)."""
         kwargs = job["kwargs"]
         original = Command(resume=kwargs["command"]["resume"]) if kwargs.get("command") else kwargs.get("input")
+        start = config
+        if kwargs.get("checkpoint_id"):
+            start = {**config, "configurable": {**config["configurable"], "checkpoint_id": kwargs["checkpoint_id"]}}
+            start["configurable"]["checkpoint_ns"] = ""
         if job["attempt"] <= 1:
-            return original
+            return original, start
         state = await graph.aget_state(config)
         if state.next and not state_interrupts(state) and state.metadata.get("run_id") == str(job["run_id"]):
-            return None
-        return original
+            return None, config
+        return original, start
 
     async def _next_seq(self, run_id: uuid.UUID) -> int:
         """Where a (retried) run's stream continues."""
@@ -246,7 +252,8 @@ class Worker:
             config["recursion_limit"] = chosen["recursion_limit"]
         if chosen.get("tags"):
             config["tags"] = list(chosen["tags"])
-        payload = await self._payload(graph, config, job)
+        payload, start = await self._start(graph, config, job)
+        breakpoints = {k: job["kwargs"][k] for k in ("interrupt_before", "interrupt_after") if job["kwargs"].get(k)}
         # built-in flows get the engine's run context; a user's graph gets its assistant's and the
         # run's (never the engine's: it would carry sessions and settings into code the engine did
         # not write)
@@ -271,7 +278,7 @@ class Worker:
             # values give the outputs, updates carry interrupts: no state read after the run
             modes: Any = streaming.graph_modes(requested or [])
             async for mode, chunk in graph.astream(
-                payload, config, context=context, stream_mode=modes, durability=durability
+                payload, start, context=context, stream_mode=modes, durability=durability, **breakpoints
             ):
                 if recorder is not None:
                     await recorder.record(streaming.events_for(recorder.requested, mode, chunk))
@@ -318,9 +325,14 @@ class Worker:
         values = jsonable(last_values)
         if status == "success" and pending:
             status = "interrupted"
+        stopped_at_breakpoint = False
+        if status == "success" and breakpoints:  # a breakpoint stops the graph with nodes still to run
+            stopped_at_breakpoint = bool((await graph.aget_state(config)).next)
+            status = "interrupted" if stopped_at_breakpoint else status
         output = {**values, "__interrupt__": pending} if pending else dict(values)
         interrupts = {"pending": pending} if pending else {}
-        thread_status = {"success": "idle", "interrupted": "interrupted" if pending else "idle", "error": "error"}[
+        waiting = bool(pending) or stopped_at_breakpoint
+        thread_status = {"success": "idle", "interrupted": "interrupted" if waiting else "idle", "error": "error"}[
             status
         ]
         async with self.res.pool.connection() as conn:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import string
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,10 +34,6 @@ from asoto.services.keys import Principal
 from asoto.tools import approvals
 
 UNSUPPORTED = (
-    "interrupt_before",
-    "interrupt_after",
-    "checkpoint",
-    "checkpoint_id",
     "webhook",
     "langsmith_tracer",
     "feedback_keys",
@@ -220,7 +217,9 @@ async def create(
     context = assistants.validate_context(
         flow, res.graphs[flow.graph_id], {**(pinned.context if pinned else {}), **(body.context or {})}
     )
-    if (body.input is None) == (body.command is None or body.command.resume is None):
+    debug = _debug_options(principal, flow, res.graphs[flow.graph_id], body)
+    continuing = body.input is None and body.command is None and debug.allowed
+    if not continuing and (body.input is None) == (body.command is None or body.command.resume is None):
         raise InvalidInput("send exactly one of input or command.resume", code="input_or_command")
     if body.command is not None and (body.command.update is not None or body.command.goto is not None):
         raise InvalidInput(
@@ -253,7 +252,13 @@ async def create(
 
     kwargs: dict[str, Any]
     member_id = None
-    if body.command is not None:
+    if debug.checkpoint_id is not None or continuing:
+        await _check_start_point(res, flow, thread, debug.checkpoint_id)
+    if continuing:  # from a breakpoint, or a replay of a past checkpoint: no new input
+        kwargs = {"input": None}
+        if active:
+            raise ThreadBusy(f"thread {thread_id} has an active run; continue it when that run ends")
+    elif body.command is not None:
         # the decision's compare-and-set comes first: a second decision is "already decided", not "busy"
         kwargs = {
             "command": {"resume": await _validate_resume(res, session, principal, thread, flow, body.command.resume)}
@@ -280,6 +285,7 @@ async def create(
 
     if stream_modes:
         kwargs["stream"] = {"modes": stream_modes}
+    kwargs.update(debug.kwargs())
     if body.durability not in (None, "sync"):
         if flow.builtin:
             raise InvalidInput(
@@ -305,6 +311,78 @@ async def create(
         member_id=member_id,
         after_s=body.after_seconds or 0,
     )
+
+
+@dataclass(frozen=True)
+class DebugOptions:
+    """Time travel (``checkpoint_id``: replay or fork from a past checkpoint) and breakpoints
+    (``interrupt_before/after``) asked for by one run."""
+
+    checkpoint_id: str | None = None
+    interrupt_before: list[str] | str | None = None
+    interrupt_after: list[str] | str | None = None
+    allowed: bool = False  # the caller may debug this flow (also: continue with no input)
+
+    def kwargs(self) -> dict[str, Any]:
+        chosen = {
+            "checkpoint_id": self.checkpoint_id,
+            "interrupt_before": self.interrupt_before,
+            "interrupt_after": self.interrupt_after,
+        }
+        return {k: v for k, v in chosen.items() if v}
+
+
+def _breakpoints(value: Any, nodes: set[str], name: str) -> list[str] | str | None:
+    if value in (None, [], ""):
+        return None
+    if value == "*":
+        return "*"
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise InvalidInput(f'{name} is a list of node names or "*"', code="invalid_breakpoints")
+    unknown = sorted(set(value) - nodes)
+    if unknown:
+        raise InvalidInput(f"{name}: no such node: {', '.join(unknown)}", code="unknown_node")
+    return list(value)
+
+
+def _debug_options(principal: Principal, flow: Flow, graph: Any, body: RunCreate) -> DebugOptions:
+    """Read and check a run's time-travel and breakpoint options. On the built-in flows they are
+    for admin keys: a replay re-runs a member's flow, a breakpoint holds it, and the state they
+    expose holds drafts for people to check. On a user's graph, anyone who may run it."""
+    allowed = not flow.builtin or principal.role == "admin"
+    checkpoint = body.checkpoint if isinstance(body.checkpoint, dict) else {}
+    if body.checkpoint is not None and not isinstance(body.checkpoint, dict):
+        raise InvalidInput("checkpoint is an object with a checkpoint_id", code="invalid_checkpoint")
+    if checkpoint.get("checkpoint_ns") not in (None, ""):
+        raise InvalidInput(
+            'forks start from a checkpoint of the top graph (checkpoint_ns "")', code="unsupported_option"
+        )
+    checkpoint_id = body.checkpoint_id or checkpoint.get("checkpoint_id")
+    nodes = set(graph.get_graph().nodes) - {"__start__", "__end__"}
+    options = DebugOptions(
+        checkpoint_id=str(checkpoint_id) if checkpoint_id else None,
+        interrupt_before=_breakpoints(body.interrupt_before, nodes, "interrupt_before"),
+        interrupt_after=_breakpoints(body.interrupt_after, nodes, "interrupt_after"),
+        allowed=allowed,
+    )
+    if options.kwargs() and not allowed:
+        raise Forbidden(
+            f"checkpoint forks and breakpoints on {flow.graph_id} are for admin keys", code="debug_requires_admin"
+        )
+    return options
+
+
+async def _check_start_point(res: Resources, flow: Flow, thread: Thread, checkpoint_id: str | None) -> None:
+    """A fork's checkpoint must be one of this thread's; a run with no input must have a state to
+    continue from."""
+    config = threads.checkpoint_config(thread.thread_id, checkpoint_id)
+    snapshot = await res.graphs[flow.graph_id].aget_state(config)
+    if snapshot.metadata is None:
+        if checkpoint_id is not None:
+            raise NotFound(f"thread {thread.thread_id} has no checkpoint {checkpoint_id}", code="checkpoint_not_found")
+        raise InvalidInput(
+            f"thread {thread.thread_id} has no state to continue from: send input", code="input_or_command"
+        )
 
 
 async def create_stateless(

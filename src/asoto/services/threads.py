@@ -132,7 +132,7 @@ async def search(session: AsyncSession, principal: Principal, body: ThreadSearch
     return list((await session.scalars(stmt)).all())
 
 
-def _config(thread_id: uuid.UUID, checkpoint_id: str | None = None) -> RunnableConfig:
+def checkpoint_config(thread_id: uuid.UUID, checkpoint_id: str | None = None) -> RunnableConfig:
     configurable: dict[str, Any] = {"thread_id": str(thread_id)}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
@@ -198,7 +198,7 @@ def _empty_state() -> dict[str, Any]:
 async def state(res: Resources, thread: Thread, checkpoint_id: str | None = None) -> dict[str, Any]:
     if not thread.graph_id:
         return _empty_state()
-    snapshot = await res.graphs[thread.graph_id].aget_state(_config(thread.thread_id, checkpoint_id))
+    snapshot = await res.graphs[thread.graph_id].aget_state(checkpoint_config(thread.thread_id, checkpoint_id))
     if checkpoint_id and snapshot.config is None:
         raise NotFound(f"checkpoint {checkpoint_id} not found", code="checkpoint_not_found")
     return snapshot_json(snapshot) if snapshot.config else _empty_state()
@@ -210,11 +210,11 @@ async def history(
     if not thread.graph_id:
         return []
     graph = res.graphs[thread.graph_id]
-    before_config = _config(thread.thread_id, before) if before else None
+    before_config = checkpoint_config(thread.thread_id, before) if before else None
     return [
         snapshot_json(s)
         async for s in graph.aget_state_history(
-            _config(thread.thread_id), limit=limit, before=before_config, filter=metadata
+            checkpoint_config(thread.thread_id), limit=limit, before=before_config, filter=metadata
         )
     ]
 
@@ -299,11 +299,11 @@ async def trace(res: Resources, thread: Thread) -> Trace:
         raise NotFound(f"thread {thread.thread_id} has not run a graph yet", code="no_graph")
     graph = res.graphs[thread.graph_id]
     by_id: dict[str, Any] = {}
-    async for snapshot in graph.aget_state_history(_config(thread.thread_id), limit=1000):
+    async for snapshot in graph.aget_state_history(checkpoint_config(thread.thread_id), limit=1000):
         by_id[snapshot.config["configurable"]["checkpoint_id"]] = snapshot
     if not by_id:
         return Trace()
-    current = await graph.aget_state(_config(thread.thread_id))
+    current = await graph.aget_state(checkpoint_config(thread.thread_id))
     lineage = []
     step: Any = current
     while step is not None:
@@ -311,7 +311,13 @@ async def trace(res: Resources, thread: Thread) -> Trace:
         parent = (step.parent_config or {}).get("configurable", {}).get("checkpoint_id")
         step = by_id.get(parent) if parent else None
     lineage.reverse()
-    ran = [tuple(s.next) for s in lineage[:-1]]  # every checkpoint's next ran, but the last's
+    # every checkpoint's next ran, but the last's, and but one whose child is a copy of it (a fork
+    # that starts a replay's branch) or an edit of it (update_state): nothing ran from those
+    ran = [
+        tuple(s.next)
+        for s, child in itertools.pairwise(lineage)
+        if (child.metadata or {}).get("source") not in ("fork", "update")
+    ]
     visits: dict[str, int] = {}
     for nodes in ran:
         for node in nodes:

@@ -1,0 +1,142 @@
+"""Time travel and breakpoints through the runs API, on the real checkpointer and worker: a fork
+from a past checkpoint (new lineage, the old one intact, the same end for a deterministic flow),
+effects exactly once across a replay, ``interrupt_before`` and continuing from it, and who may."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from asoto.persistence.models import ApprovalEffect, Log, PointEvent
+
+from .conftest import ORDINARY_LOG, RISKY_LOG, Api, make_key
+
+COMPARED = ("status", "draft", "feedback", "risk", "log_id")
+
+
+async def _history(api: Api, thread_id: str, key: str) -> list[dict[str, Any]]:
+    r = await api.client.post(f"/threads/{thread_id}/history", json={"limit": 100}, headers=api.as_key(key))
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+async def _effects(api: Api) -> tuple[int, int, int]:
+    async with api.res.db.sessions() as session:
+        return (
+            int(await session.scalar(select(func.count()).select_from(PointEvent)) or 0),
+            int(await session.scalar(select(func.count()).select_from(ApprovalEffect)) or 0),
+            int(await session.scalar(select(func.count()).select_from(Log)) or 0),
+        )
+
+
+def _at(history: list[dict[str, Any]], node: str) -> str:
+    """The checkpoint from which ``node`` ran (the newest one, on the current lineage)."""
+    return next(s["checkpoint"]["checkpoint_id"] for s in history if s["next"] == [node])
+
+
+async def test_a_fork_from_a_past_checkpoint_is_a_new_lineage_with_the_same_end(api: Api) -> None:
+    admin = await make_key(api.res, "admin")
+    thread_id = await api.thread()
+    assert (await api.wait(thread_id, api.log_body(ORDINARY_LOG))).status_code == 200
+    before = await _history(api, thread_id, admin)
+    original = before[0]["values"]  # as an admin sees it (a service key sees less of the risk)
+    effects = await _effects(api)
+    fork_point = _at(before, "draft")
+    forked = await api.wait(thread_id, {"assistant_id": "log_feedback", "checkpoint_id": fork_point}, admin)
+    assert forked.status_code == 200, forked.text
+    assert forked.json()["feedback"] == original["feedback"]
+    after = await _history(api, thread_id, admin)
+    assert {k: after[0]["values"].get(k) for k in COMPARED} == {k: original.get(k) for k in COMPARED}
+    old_ids = {s["checkpoint"]["checkpoint_id"] for s in before}
+    assert old_ids < {s["checkpoint"]["checkpoint_id"] for s in after}  # the old lineage is intact
+    head = after[0]
+    assert head["checkpoint"]["checkpoint_id"] not in old_ids and head["next"] == []
+    # the new head descends from the fork point, not from the old head
+    by_id = {s["checkpoint"]["checkpoint_id"]: s for s in after}
+    chain, step = [], head
+    while step.get("parent_checkpoint"):
+        chain.append(step["parent_checkpoint"]["checkpoint_id"])
+        step = by_id[chain[-1]]
+    assert fork_point in chain and before[0]["checkpoint"]["checkpoint_id"] not in chain
+    # the old head is still readable as it was
+    old = (await api.client.get(f"/threads/{thread_id}/state/{before[0]['checkpoint']['checkpoint_id']}")).json()
+    assert old["values"]["feedback"] == original["feedback"]
+    # the replay passed publish again: no second award, no second log
+    assert await _effects(api) == effects
+    # the picture follows the new lineage
+    trace = (await api.client.get(f"/threads/{thread_id}/graph")).json()["trace"]
+    assert trace["finished"] and trace["visits"]["draft"] == 1
+
+
+async def test_a_replay_past_a_decision_does_not_repeat_its_effects(api: Api) -> None:
+    admin = await make_key(api.res, "admin")
+    thread_id = await api.thread()
+    [pending] = (await api.wait(thread_id, api.log_body(RISKY_LOG))).json()["__interrupt__"]
+    decided = await api.wait(
+        thread_id,
+        {"assistant_id": "log_feedback", "command": {"resume": {pending["id"]: {"decision": "approve"}}}},
+        api.coach,
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "published", decided.text
+    effects = await _effects(api)
+    history = await _history(api, thread_id, admin)
+    replay = await api.wait(
+        thread_id, {"assistant_id": "log_feedback", "checkpoint_id": _at(history, "publish")}, admin
+    )
+    assert replay.status_code == 200 and replay.json()["status"] == "published", replay.text
+    assert await _effects(api) == effects  # points, approval effects and logs: each still once
+
+
+async def test_breakpoints_stop_before_a_node_and_a_run_without_input_continues(api: Api) -> None:
+    admin = await make_key(api.res, "admin")
+    thread_id = await api.thread()
+    body = {**api.log_body(ORDINARY_LOG), "interrupt_before": ["draft"]}
+    stopped = await api.wait(thread_id, body, admin)
+    assert stopped.status_code == 200, stopped.text
+    assert "feedback" not in stopped.json()
+    runs = (await api.client.get(f"/threads/{thread_id}/runs", headers=api.as_key(admin))).json()
+    assert runs[0]["status"] == "interrupted"
+    assert (await api.client.get(f"/threads/{thread_id}")).json()["status"] == "interrupted"
+    state = (await api.client.get(f"/threads/{thread_id}/state", headers=api.as_key(admin))).json()
+    assert state["next"] == ["draft"] and state["interrupts"] == []
+    go_on = await api.wait(thread_id, {"assistant_id": "log_feedback"}, admin)
+    assert go_on.status_code == 200 and go_on.json()["status"] == "published", go_on.text
+    assert (await api.client.get(f"/threads/{thread_id}")).json()["status"] == "idle"
+    # after a breakpoint: "*" stops after every node
+    every = await api.wait(await api.thread(), {**api.log_body(ORDINARY_LOG), "interrupt_after": "*"}, admin)
+    assert every.status_code == 200 and "feedback" not in every.json()
+
+
+async def test_who_may_travel_and_what_bad_options_get(api: Api) -> None:
+    admin = await make_key(api.res, "admin")
+    member = await make_key(api.res, "member", uuid.UUID(api.member_id))
+    thread_id = await api.thread(member)
+    assert (await api.wait(thread_id, api.log_body(ORDINARY_LOG), member)).status_code == 200
+    point = _at(await _history(api, thread_id, admin), "draft")
+    fork = {"assistant_id": "log_feedback", "checkpoint_id": point}
+    # built-in flows: admins only (members, coaches and services get 403), nothing runs
+    for key in (member, api.coach, api.service):
+        refused = await api.wait(thread_id, fork, key)
+        assert (refused.status_code, refused.json()["code"]) == (403, "debug_requires_admin")
+    # a run with neither input nor resume from a non-admin is still the old 422
+    plain = await api.wait(thread_id, {"assistant_id": "log_feedback"}, member)
+    assert (plain.status_code, plain.json()["code"]) == (422, "input_or_command")
+    bad = [
+        ({"checkpoint_id": "1f0-no-such"}, 404, "checkpoint_not_found"),
+        ({"checkpoint": {"checkpoint_id": point, "checkpoint_ns": "review:1"}}, 422, "unsupported_option"),
+        ({"checkpoint": "yesterday"}, 422, "invalid_checkpoint"),
+        ({"interrupt_before": ["no_such_node"]}, 422, "unknown_node"),
+        ({"interrupt_after": "draft"}, 422, "invalid_breakpoints"),
+    ]
+    for extra, status, code in bad:
+        r = await api.wait(thread_id, {"assistant_id": "log_feedback", **extra}, admin)
+        assert (r.status_code, r.json()["code"]) == (status, code), (extra, r.text)
+    # a fresh thread has nothing to continue from
+    empty = await api.thread()
+    r = await api.wait(empty, {"assistant_id": "log_feedback"}, admin)
+    assert (r.status_code, r.json()["code"]) == (422, "input_or_command")
+    # the checkpoint form the SDK sends works like checkpoint_id
+    ok = await api.wait(thread_id, {"assistant_id": "log_feedback", "checkpoint": {"checkpoint_id": point}}, admin)
+    assert ok.status_code == 200 and ok.json()["status"] == "published"
