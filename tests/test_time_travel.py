@@ -7,11 +7,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
+import pytest
+from langgraph_sdk import get_client
 from sqlalchemy import func, select
 
-from asoto.persistence.models import ApprovalEffect, Log, PointEvent
+from asoto.config import Settings
+from asoto.persistence.models import ApprovalEffect, AuditEvent, Log, PointEvent
+from asoto.runtime.resources import Resources
 
-from .conftest import ORDINARY_LOG, RISKY_LOG, Api, make_key
+from .apptools import live_server
+from .conftest import ORDINARY_LOG, RISKY_LOG, Api, first_member, make_key
 
 COMPARED = ("status", "draft", "feedback", "risk", "log_id")
 
@@ -140,3 +146,72 @@ async def test_who_may_travel_and_what_bad_options_get(api: Api) -> None:
     # the checkpoint form the SDK sends works like checkpoint_id
     ok = await api.wait(thread_id, {"assistant_id": "log_feedback", "checkpoint": {"checkpoint_id": point}}, admin)
     assert ok.status_code == 200 and ok.json()["status"] == "published"
+
+
+async def test_the_sdk_forks_sets_breakpoints_updates_state_and_copies(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    admin_key = await make_key(resources, "admin")
+    service_key = await make_key(resources, "service")
+    member = await first_member(resources)
+    log_input = {"member_id": str(member.id), "log": ORDINARY_LOG}
+    with live_server(settings, db_uri, embedder) as url:
+        admin = get_client(url=url, api_key=admin_key)
+        service = get_client(url=url, api_key=service_key)
+        thread = await admin.threads.create()
+        tid = thread["thread_id"]
+        # a breakpoint, then the state edited as the node that would have run, then continue
+        await admin.runs.wait(tid, "log_feedback", input=log_input, interrupt_before=["draft"])
+        state = await admin.threads.get_state(tid)
+        assert state["next"] == ["draft"]
+        draft = {
+            "affirmation": "手で書いた肯定です。",
+            "insight": "手で書いた気づきです。",
+            "question": "手で書いた問いですか？",
+            "next_action": "手で書いた次の一歩です。",
+        }
+        saved = await admin.threads.update_state(tid, {"draft": draft}, as_node="draft")
+        assert saved["checkpoint"]["checkpoint_id"] != state["checkpoint"]["checkpoint_id"]
+        edited = await admin.threads.get_state(tid)
+        assert edited["next"] == ["check"] and edited["values"]["draft"] == draft
+        assert edited["metadata"]["source"] == "update"
+        done = await admin.runs.wait(tid, "log_feedback", input=None)
+        assert isinstance(done, dict) and done["feedback"] == draft and done["status"] == "published"
+        # the edit is audited with the keys it wrote, not their text
+        async with resources.db.sessions() as session:
+            trail = (
+                await session.scalars(
+                    select(AuditEvent).where(AuditEvent.subject_id == tid, AuditEvent.action == "thread.state_updated")
+                )
+            ).all()
+        assert [(e.actor, e.data["as_node"], e.data["keys"]) for e in trail] == [
+            (e.actor, "draft", ["draft"]) for e in trail
+        ]
+        assert len(trail) == 1 and "手で書いた" not in str(trail[0].data)
+        # a copy has the same state and history, under a new id; the original is untouched
+        copied = await admin.threads.copy(tid)
+        assert copied["thread_id"] != tid and copied["metadata"]["copied_from"] == tid
+        copy_state = await admin.threads.get_state(copied["thread_id"])
+        assert copy_state["values"]["feedback"] == draft
+        assert len(await admin.threads.get_history(copied["thread_id"], limit=100)) == len(
+            await admin.threads.get_history(tid, limit=100)
+        )
+        # a fork through the SDK's checkpoint_id from before the edit: the offline draft again
+        history = await admin.threads.get_history(tid, limit=100)
+        before_edit = next(s for s in history if s["next"] == ["draft"])
+        forked = await admin.runs.wait(
+            tid, "log_feedback", input=None, checkpoint_id=before_edit["checkpoint"]["checkpoint_id"]
+        )
+        assert isinstance(forked, dict) and forked["feedback"] != draft
+        # who may: a service key gets 403 for edits, copies and forks of a built-in flow's thread
+        for call in (
+            service.threads.update_state(tid, {"draft": draft}, as_node="draft"),
+            service.threads.copy(tid),
+        ):
+            with pytest.raises(httpx.HTTPStatusError) as refused:
+                await call
+            assert refused.value.response.status_code == 403
+            assert refused.value.response.json()["code"] == "debug_requires_admin"
+        with pytest.raises(httpx.HTTPStatusError) as bad:
+            await admin.threads.update_state(tid, {"draft": draft}, as_node="no_such_node")
+        assert bad.value.response.json()["code"] == "unknown_node"

@@ -63,6 +63,15 @@ class ThreadPatch(Body):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class ThreadStateUpdate(Body):
+    """``threads.update_state``: write ``values`` as if ``as_node`` had returned them."""
+
+    values: dict[str, Any] | list[Any] | None = None
+    as_node: str | None = None
+    checkpoint: dict[str, Any] | None = None
+    checkpoint_id: str | None = None
+
+
 class ThreadCount(Body):
     metadata: dict[str, Any] | None = None
     values: dict[str, Any] | None = None

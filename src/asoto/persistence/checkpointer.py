@@ -217,3 +217,20 @@ def _writing_lease() -> Lease | None:
 
 def make_saver(pool: AsyncConnectionPool) -> AsyncPostgresSaver:
     return FencedSaver(pool, serde=make_serializer())  # type: ignore[arg-type]
+
+
+# ``AsyncPostgresSaver`` does not implement ``acopy_thread`` (the base raises NotImplementedError):
+# one statement per table, run in the caller's transaction so the copy and its thread row land
+# together. ``checkpoint_writes.task_path`` exists from the saver's later migrations on.
+COPY_THREAD_SQL = (
+    """insert into checkpoints
+      (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata)
+    select :dst, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata
+    from checkpoints where thread_id = :src""",
+    """insert into checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    select :dst, checkpoint_ns, channel, version, type, blob from checkpoint_blobs where thread_id = :src""",
+    """insert into checkpoint_writes
+      (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+    select :dst, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob
+    from checkpoint_writes where thread_id = :src""",
+)

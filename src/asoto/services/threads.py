@@ -7,15 +7,17 @@ import uuid
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from sqlalchemy import and_, asc, bindparam, desc, exists, func, select
+from langgraph.errors import InvalidUpdateError
+from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from asoto.api.schemas import ThreadCount, ThreadCreate, ThreadSearch
+from asoto.api.schemas import ThreadCount, ThreadCreate, ThreadSearch, ThreadStateUpdate
 from asoto.errors import Conflict, Forbidden, InvalidInput, NotFound, ThreadBusy
 from asoto.graphs.picture import Trace
 from asoto.persistence import retention, run_queue
+from asoto.persistence.checkpointer import COPY_THREAD_SQL
 from asoto.persistence.models import Run, Thread
 from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable
@@ -358,3 +360,98 @@ async def position(res: Resources, thread: Thread) -> dict[str, Any]:
         "trace": went.to_json(),
         "mermaid": mermaid.rstrip() + "\n" + "\n".join(styles) + "\n",
     }
+
+
+def may_debug(principal: Principal, graph_id: str | None, flows: dict[str, Any]) -> None:
+    """Edits of a thread's state and copies of it are debugging, like forks and breakpoints: on the
+    built-in flows for admin keys (their state holds drafts for people to check and effects keyed
+    to the thread), on a user's graph for anyone who sees the thread."""
+    flow = flows.get(graph_id or "")
+    if (flow is None or flow.builtin) and principal.role != "admin":
+        raise Forbidden(f"state edits and copies of {graph_id} threads are for admin keys", code="debug_requires_admin")
+
+
+async def update_state(
+    res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID, body: ThreadStateUpdate
+) -> dict[str, Any]:
+    """Write values as a node (a new checkpoint on the thread's lineage, or a fork from the one
+    named), audited with the keys written (not their text), the thread's status following the new
+    state. The thread is locked, and refused while a run is active: a worker would write over it."""
+    thread = await get_visible(session, principal, thread_id, lock=True)
+    may_debug(principal, thread.graph_id, res.flows)
+    if not thread.graph_id:
+        raise NotFound(f"thread {thread_id} has not run a graph yet", code="no_graph")
+    if await run_queue.active_runs(session, thread_id):
+        raise ThreadBusy(f"thread {thread_id} has an active run; update its state when it ends")
+    graph = res.graphs[thread.graph_id]
+    nodes = set(graph.get_graph().nodes) - {"__start__", "__end__"}
+    if body.as_node is not None and body.as_node not in nodes:
+        raise InvalidInput(f"as_node: no such node: {body.as_node}", code="unknown_node")
+    checkpoint_id = body.checkpoint_id or (body.checkpoint or {}).get("checkpoint_id")
+    config = checkpoint_config(thread_id, checkpoint_id)
+    if (await graph.aget_state(config)).metadata is None:
+        raise NotFound(
+            f"thread {thread_id} has no checkpoint {checkpoint_id or ''}".rstrip(), code="checkpoint_not_found"
+        )
+    try:
+        written = await graph.aupdate_state(config, body.values, as_node=body.as_node)
+    except (InvalidUpdateError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"cannot write these values: {exc}", code="invalid_state_update") from exc
+    after = await graph.aget_state(checkpoint_config(thread_id))
+    pending = [{"id": i.id, "value": jsonable(i.value)} for i in after.interrupts]
+    thread.status = "interrupted" if after.next else "idle"
+    thread.interrupts = {"pending": pending} if pending else {}
+    thread.values = jsonable(after.values)
+    await approvals.audit(
+        session,
+        actor=principal.id,
+        action="thread.state_updated",
+        subject_type="thread",
+        subject_id=str(thread_id),
+        data={
+            "as_node": body.as_node,
+            "keys": sorted(body.values) if isinstance(body.values, dict) else [],
+            "from_checkpoint": checkpoint_id,
+            "checkpoint_id": written["configurable"]["checkpoint_id"],
+        },
+    )
+    return {
+        "checkpoint": {k: v for k, v in written["configurable"].items() if k.startswith("checkpoint")}
+        | {"thread_id": str(thread_id)}
+    }
+
+
+async def copy(res: Resources, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> Thread:
+    """A new thread with this one's metadata and every checkpoint (``threads.copy``), owned like
+    the original. A built-in thread that waits on an approval is not copied: a decision on the
+    copy would be a second decision on the same approval."""
+    thread = await get_visible(session, principal, thread_id, lock=True)
+    may_debug(principal, thread.graph_id, res.flows)
+    if await run_queue.active_runs(session, thread_id):
+        raise ThreadBusy(f"thread {thread_id} has an active run; copy it when it ends")
+    flow = res.flows.get(thread.graph_id or "")
+    if (flow is None or flow.builtin) and thread.interrupts.get("pending"):
+        raise Conflict(f"thread {thread_id} waits on a person; copy it after the decision", code="thread_waiting")
+    copied = Thread(
+        thread_id=uuid.uuid4(),
+        member_id=thread.member_id,
+        graph_id=thread.graph_id,
+        metadata_={**thread.metadata_, "copied_from": str(thread_id)},
+        created_by=principal.id,
+        status=thread.status,
+        interrupts=thread.interrupts,
+        values=thread.values,
+    )
+    session.add(copied)
+    await session.flush()
+    for statement in COPY_THREAD_SQL:
+        await session.execute(text(statement), {"src": str(thread_id), "dst": str(copied.thread_id)})
+    await approvals.audit(
+        session,
+        actor=principal.id,
+        action="thread.copied",
+        subject_type="thread",
+        subject_id=str(copied.thread_id),
+        data={"from": str(thread_id)},
+    )
+    return copied

@@ -10,7 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from asoto.api.deps import CallerDep, ResourcesDep
-from asoto.api.schemas import HistoryQuery, ThreadCount, ThreadCreate, ThreadPatch, ThreadPrune, ThreadSearch
+from asoto.api.schemas import (
+    HistoryQuery,
+    ThreadCount,
+    ThreadCreate,
+    ThreadPatch,
+    ThreadPrune,
+    ThreadSearch,
+    ThreadStateUpdate,
+)
 from asoto.graphs import picture
 from asoto.persistence.models import Thread
 from asoto.services import threads, views
@@ -74,6 +82,20 @@ async def state(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> d
     async with res.db.autocommit() as session:
         thread = await threads.get_visible(session, caller, thread_id)
     return views.snapshot(thread.graph_id, await threads.state(res, thread), caller)
+
+
+@router.post("/threads/{thread_id}/state")
+async def update_state(
+    thread_id: uuid.UUID, body: ThreadStateUpdate, res: ResourcesDep, caller: CallerDep
+) -> dict[str, Any]:
+    async with res.db.sessions.begin() as session:
+        return await threads.update_state(res, session, caller, thread_id, body)
+
+
+@router.post("/threads/{thread_id}/copy")
+async def copy(thread_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+    async with res.db.sessions.begin() as session:
+        return _shown(await threads.copy(res, session, caller, thread_id), caller)
 
 
 @router.get("/threads/{thread_id}/graph")
