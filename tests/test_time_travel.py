@@ -126,6 +126,16 @@ async def test_who_may_travel_and_what_bad_options_get(api: Api) -> None:
     for key in (member, api.coach, api.service):
         refused = await api.wait(thread_id, fork, key)
         assert (refused.status_code, refused.json()["code"]) == (403, "debug_requires_admin")
+    # another member does not learn the thread exists: 404 on edits and copies of it (a fork is the
+    # 403 above for any thread id, before the thread is read: it says nothing about this one)
+    other = await first_member(api.res, offset=1)
+    stranger = await make_key(api.res, "member", other.id)
+    for path, body in (
+        (f"/threads/{thread_id}/state", {"values": {"draft": None}, "as_node": "draft"}),
+        (f"/threads/{thread_id}/copy", None),
+    ):
+        r = await api.client.post(path, json=body, headers=api.as_key(stranger))
+        assert (r.status_code, r.json()["code"]) == (404, "thread_not_found"), path
     # a run with neither input nor resume from a non-admin is still the old 422
     plain = await api.wait(thread_id, {"assistant_id": "log_feedback"}, member)
     assert (plain.status_code, plain.json()["code"]) == (422, "input_or_command")
