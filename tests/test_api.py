@@ -34,6 +34,13 @@ async def test_health_is_open_docs_and_info_need_a_key_unless_public(
     async with asgi_client(public, db_uri, embedder, run_worker=False) as (client, _):
         for path in ("/info", "/openapi.json", "/docs"):
             assert (await client.get(path)).status_code == 200
+        # /docs works offline: Swagger UI from the package, no CDN; /redoc (CDN only) is not served
+        page = (await client.get("/docs")).text
+        assert "/docs/assets/swagger-ui-bundle.js" in page and "cdn." not in page and "https://" not in page
+        script = await client.get("/docs/assets/swagger-ui-bundle.js")
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        assert (await client.get("/docs/assets/swagger-ui.css")).status_code == 200
+        assert (await client.get("/redoc")).status_code == 404
 
 
 async def test_a_revoked_key_stops_within_a_second_and_keys_are_listed(api: Api) -> None:

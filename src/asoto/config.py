@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     )
     rate_active_runs_per_member: int = Field(default=20, ge=0, description="pending or running runs per member")
     public_docs: bool = Field(
-        default=False, description="serve /docs, /redoc, /openapi.json and /info without a key (on in the demo)"
+        default=False, description="serve /docs (offline), /openapi.json and /info without a key (on in the demo)"
     )
     cors_origins: list[str] = Field(
         default_factory=list,

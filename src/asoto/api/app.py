@@ -13,6 +13,7 @@ from asoto import __version__
 from asoto.agents.embeddings import Embedder, OfflineEmbedder
 from asoto.agents.llm import StructuredModel
 from asoto.api import errors
+from asoto.api.docs import install_offline_docs
 from asoto.api.routes import approvals, assistants, meta, runs, threads
 from asoto.config import Settings
 from asoto.logs import configure_logging
@@ -118,14 +119,16 @@ def create_app(
         description="LangGraph flows of a coaching community, LangGraph-SDK-compatible.",
         lifespan=lifespan,
         # closed by default: the API's shape and /info's model ids are for callers with a key
-        docs_url="/docs" if public else None,
-        redoc_url="/redoc" if public else None,
+        docs_url=None,  # /docs is served from the package's assets when public (api/docs.py)
+        redoc_url=None,  # ReDoc loads from a CDN only: blank offline, so not served
         openapi_url="/openapi.json" if public else None,
     )
     errors.install(app)
     for module in (meta, assistants, threads, runs, approvals):
         app.include_router(module.router)
-    if not public:
+    if public:
+        install_offline_docs(app)
+    else:
         meta.add_private_openapi(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:  # outermost: a preflight is answered before the body limit or auth
