@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,12 @@ def _asoto(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def _refused(env: dict[str, str], code: str, *args: str) -> None:
+    """A refused command: exit 2, one error with its code on stderr, nothing on stdout."""
+    result = subprocess.run([*ASOTO, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2 and code in result.stderr and not result.stdout, result.stderr
+
+
 def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) -> None:
     name = f"asoto_cli_{os.getpid()}"
     with psycopg.connect(pg_server_uri, autocommit=True) as conn:
@@ -73,15 +80,7 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         assert key.startswith("ask_") and key.count("\n") == 1
         member_key = _asoto(env, "keys", "create", "--role", "member", "--member-id", rows[0]["member_id"]).stdout
         assert member_key.strip().startswith("ask_")
-        refused = subprocess.run(
-            [*ASOTO, "keys", "create", "--role", "member"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert refused.returncode == 2 and "member_id_required" in refused.stderr and not refused.stdout
+        _refused(env, "member_id_required", "keys", "create", "--role", "member")
         demo = _asoto(env, "demo").stdout
         assert "デモ完了" in demo and "published" in demo and "suicidal" in demo and "オフライン" in demo
         mermaid = _asoto(env, "graph", "show", "log_feedback").stdout
@@ -92,15 +91,7 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         assert row is not None
         drawn = _asoto(env, "graph", "show", "log_feedback", "--thread", str(row[0]), "--format", "svg").stdout
         assert drawn.startswith("<svg") and 'class="node visited" data-node="load_context"' in drawn
-        missing = subprocess.run(
-            [*ASOTO, "graph", "show", "log_feedback", "--thread", "00000000-0000-0000-0000-000000000000"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert missing.returncode == 2 and "thread_not_found" in missing.stderr and not missing.stdout
+        _refused(env, "thread_not_found", "graph", "show", "log_feedback", "--thread", str(uuid.UUID(int=0)))
     finally:
         with psycopg.connect(pg_server_uri, autocommit=True) as conn:
             conn.execute(f"drop database if exists {name} with (force)")
