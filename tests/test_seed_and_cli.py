@@ -72,6 +72,9 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         _asoto(env, "db", "upgrade")  # twice is fine
         seeded = _asoto(env, "seed", "--members", "24", "--seed", "3")
         assert "seeded 24 members" in seeded.stderr
+        # the steps are said as they start (a large community takes a minute: no silence)
+        said = [line for line in seeded.stderr.splitlines() if line.startswith("seed: ")]
+        assert len(said) >= 8 and any("reflection logs" in line for line in said), seeded.stderr
         assert "already seeded" in _asoto(env, "seed").stderr
         listed = _asoto(env, "members", "list", "--limit", "3", "--json").stdout.splitlines()
         rows: list[dict[str, Any]] = [json.loads(line) for line in listed]

@@ -175,14 +175,20 @@ def seed(
 
     settings = _database(_settings(), existing=False)
 
+    def stage(text: str) -> None:  # one line per step: readable in a terminal, a pipe or a CI log
+        err.print(f"seed: {text}…", highlight=False)
+
     async def go() -> None:
+        stage("opening the database and the offline models")
         async with open_resources(settings) as res, res.db.sessions.begin() as session:
             if await community_size(session):
                 err.print("community already seeded; nothing to do")
                 return
+            stage(f"{members} members")
             report = await seed_community(
-                session, res.embedder, seed=seed, members=members, logs_per_member=logs_per_member
+                session, res.embedder, seed=seed, members=members, logs_per_member=logs_per_member, on_stage=stage
             )
+            stage("saving")
         err.print(
             f"seeded {report.members} members, {report.logs} logs, {report.events} events "
             f"({report.participations} participations), {report.projects} projects, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -326,7 +327,11 @@ async def seed_community(
     members: int = 200,
     logs_per_member: int = 6,
     now: datetime | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> SeedReport:
+    """``on_stage`` hears each step as it starts (the command prints them: a large community takes
+    a minute, mostly embedding, and used to say nothing meanwhile)."""
+    stage = on_stage or (lambda _: None)
     rng = random.Random(seed)
     now = now or datetime.now().astimezone()
     report = SeedReport()
@@ -372,6 +377,7 @@ async def seed_community(
         report.clusters.setdefault(cluster, []).append(str(people[-1]["id"]))
 
     texts = [p["profile"] for p in people]
+    stage(f"embedding {len(texts)} member profiles")
     vecs = await embedder.embed(texts)
     member_rows = [
         {k: v for k, v in p.items() if k != "cluster"} | {"embedding": vec, "embedding_model": embedder.model_id}
@@ -403,6 +409,7 @@ async def seed_community(
                     "created_at": now - _ago(rng, 0, 59, minutes=True),
                 }
             )
+    stage(f"embedding {len(log_rows)} reflection logs")
     vecs = await embedder.embed([f"{r['title']}\n{r['content']}" for r in log_rows])
     for row, vec in zip(log_rows, vecs, strict=True):
         row["embedding"], row["embedding_model"] = vec, embedder.model_id
@@ -410,6 +417,7 @@ async def seed_community(
     report.logs = len(log_rows)
 
     # goals and steps
+    stage("goals and steps")
     goal_rows, step_rows = [], []
     for p in people:
         for g in range(rng.randint(1, 2)):
@@ -445,6 +453,7 @@ async def seed_community(
     report.goals, report.steps = len(goal_rows), len(step_rows)
 
     # events and participations
+    stage("events and participations")
     event_rows, part_rows = [], []
     for e in range(30):
         cluster = cluster_names[e % len(cluster_names)]
@@ -468,6 +477,7 @@ async def seed_community(
     report.events, report.participations = len(event_rows), len(part_rows)
 
     # projects
+    stage("projects")
     proj_rows, pm_rows = [], []
     for k in range(20):
         title, wanted = PROJECT_TITLES[k % len(PROJECT_TITLES)]
@@ -494,6 +504,7 @@ async def seed_community(
     report.projects = len(proj_rows)
 
     # connections (mostly within a cluster) and comments
+    stage("connections and comments")
     pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for p in people:
         for _ in range(rng.randint(1, 4)):
@@ -524,6 +535,7 @@ async def seed_community(
     report.comments = len(unique_comments)
 
     # scores from the same counts and pure functions the flows use
+    stage("scores")
     await session.flush()
     activity = await members_tool.activity_30d_many(session, ids, now)
     for member_id, counts in activity.items():
