@@ -219,9 +219,10 @@ def make_saver(pool: AsyncConnectionPool) -> AsyncPostgresSaver:
     return FencedSaver(pool, serde=make_serializer())  # type: ignore[arg-type]
 
 
-# ``AsyncPostgresSaver`` does not implement ``acopy_thread`` (the base raises NotImplementedError):
-# one statement per table, run in the caller's transaction so the copy and its thread row land
-# together. ``checkpoint_writes.task_path`` exists from the saver's later migrations on.
+# Copying a thread's checkpoints, blobs and writes (``threads.copy``): one statement per table, run
+# in the caller's transaction so the copy and its thread row land together. Written here because
+# ``AsyncPostgresSaver`` leaves ``acopy_thread`` to the base class, which raises NotImplementedError.
+# ``checkpoint_writes.task_path`` exists from the saver's later migrations on.
 COPY_THREAD_SQL = (
     """insert into checkpoints
       (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata)

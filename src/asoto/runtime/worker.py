@@ -216,8 +216,8 @@ class Worker:
         original = Command(resume=kwargs["command"]["resume"]) if kwargs.get("command") else kwargs.get("input")
         start = config
         if kwargs.get("checkpoint_id"):
-            start = {**config, "configurable": {**config["configurable"], "checkpoint_id": kwargs["checkpoint_id"]}}
-            start["configurable"]["checkpoint_ns"] = ""
+            fork_point = {"checkpoint_id": kwargs["checkpoint_id"], "checkpoint_ns": ""}
+            start = {**config, "configurable": {**config["configurable"], **fork_point}}
         if job["attempt"] <= 1:
             return original, start
         state = await graph.aget_state(config)

@@ -349,7 +349,7 @@ def _debug_options(principal: Principal, flow: Flow, graph: Any, body: RunCreate
     """Read and check a run's time-travel and breakpoint options. On the built-in flows they are
     for admin keys: a replay re-runs a member's flow, a breakpoint holds it, and the state they
     expose holds drafts for people to check. On a user's graph, anyone who may run it."""
-    allowed = not flow.builtin or principal.role == "admin"
+    allowed = threads.debugs(principal, flow)
     checkpoint = body.checkpoint if isinstance(body.checkpoint, dict) else {}
     if body.checkpoint is not None and not isinstance(body.checkpoint, dict):
         raise InvalidInput("checkpoint is an object with a checkpoint_id", code="invalid_checkpoint")
@@ -358,7 +358,7 @@ def _debug_options(principal: Principal, flow: Flow, graph: Any, body: RunCreate
             'forks start from a checkpoint of the top graph (checkpoint_ns "")', code="unsupported_option"
         )
     checkpoint_id = body.checkpoint_id or checkpoint.get("checkpoint_id")
-    nodes = set(graph.get_graph().nodes) - {"__start__", "__end__"}
+    nodes = threads.node_names(graph)
     options = DebugOptions(
         checkpoint_id=str(checkpoint_id) if checkpoint_id else None,
         interrupt_before=_breakpoints(body.interrupt_before, nodes, "interrupt_before"),
@@ -375,14 +375,14 @@ def _debug_options(principal: Principal, flow: Flow, graph: Any, body: RunCreate
 async def _check_start_point(res: Resources, flow: Flow, thread: Thread, checkpoint_id: str | None) -> None:
     """A fork's checkpoint must be one of this thread's; a run with no input must have a state to
     continue from."""
-    config = threads.checkpoint_config(thread.thread_id, checkpoint_id)
-    snapshot = await res.graphs[flow.graph_id].aget_state(config)
-    if snapshot.metadata is None:
+    try:
+        await threads.snapshot_at(res.graphs[flow.graph_id], thread.thread_id, checkpoint_id)
+    except NotFound:
         if checkpoint_id is not None:
-            raise NotFound(f"thread {thread.thread_id} has no checkpoint {checkpoint_id}", code="checkpoint_not_found")
+            raise
         raise InvalidInput(
             f"thread {thread.thread_id} has no state to continue from: send input", code="input_or_command"
-        )
+        ) from None
 
 
 async def create_stateless(

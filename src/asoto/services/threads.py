@@ -300,12 +300,11 @@ async def trace(res: Resources, thread: Thread) -> Trace:
     if not thread.graph_id:
         raise NotFound(f"thread {thread.thread_id} has not run a graph yet", code="no_graph")
     graph = res.graphs[thread.graph_id]
-    by_id: dict[str, Any] = {}
-    async for snapshot in graph.aget_state_history(checkpoint_config(thread.thread_id), limit=1000):
-        by_id[snapshot.config["configurable"]["checkpoint_id"]] = snapshot
-    if not by_id:
+    newest_first = [s async for s in graph.aget_state_history(checkpoint_config(thread.thread_id), limit=1000)]
+    if not newest_first:
         return Trace()
-    current = await graph.aget_state(checkpoint_config(thread.thread_id))
+    current = newest_first[0]  # the thread's state: its newest checkpoint, as aget_state reads it
+    by_id = {s.config["configurable"]["checkpoint_id"]: s for s in newest_first}
     lineage = []
     step: Any = current
     while step is not None:
@@ -362,13 +361,31 @@ async def position(res: Resources, thread: Thread) -> dict[str, Any]:
     }
 
 
+def debugs(principal: Principal, flow: Any) -> bool:
+    """Forks, breakpoints, state edits and copies are debugging: on the built-in flows for admin
+    keys (their state holds drafts for people to check and effects keyed to the thread), on a
+    user's graph for anyone who may run it or sees the thread."""
+    return (flow is not None and not flow.builtin) or principal.role == "admin"
+
+
 def may_debug(principal: Principal, graph_id: str | None, flows: dict[str, Any]) -> None:
-    """Edits of a thread's state and copies of it are debugging, like forks and breakpoints: on the
-    built-in flows for admin keys (their state holds drafts for people to check and effects keyed
-    to the thread), on a user's graph for anyone who sees the thread."""
-    flow = flows.get(graph_id or "")
-    if (flow is None or flow.builtin) and principal.role != "admin":
+    if not debugs(principal, flows.get(graph_id or "")):
         raise Forbidden(f"state edits and copies of {graph_id} threads are for admin keys", code="debug_requires_admin")
+
+
+def node_names(graph: Any) -> set[str]:
+    """A compiled graph's own nodes (what breakpoints and ``as_node`` may name), read from the
+    graph itself rather than drawing it."""
+    return set(graph.nodes) - {"__start__", "__end__"}
+
+
+async def snapshot_at(graph: Any, thread_id: uuid.UUID, checkpoint_id: str | None) -> Any:
+    """The state at a checkpoint of this thread (its newest without one); 404 when there is none."""
+    snapshot = await graph.aget_state(checkpoint_config(thread_id, checkpoint_id))
+    if snapshot.metadata is None:
+        missing = f"thread {thread_id} has no checkpoint {checkpoint_id or ''}".rstrip()
+        raise NotFound(missing, code="checkpoint_not_found")
+    return snapshot
 
 
 async def update_state(
@@ -384,15 +401,11 @@ async def update_state(
     if await run_queue.active_runs(session, thread_id):
         raise ThreadBusy(f"thread {thread_id} has an active run; update its state when it ends")
     graph = res.graphs[thread.graph_id]
-    nodes = set(graph.get_graph().nodes) - {"__start__", "__end__"}
-    if body.as_node is not None and body.as_node not in nodes:
+    if body.as_node is not None and body.as_node not in node_names(graph):
         raise InvalidInput(f"as_node: no such node: {body.as_node}", code="unknown_node")
     checkpoint_id = body.checkpoint_id or (body.checkpoint or {}).get("checkpoint_id")
     config = checkpoint_config(thread_id, checkpoint_id)
-    if (await graph.aget_state(config)).metadata is None:
-        raise NotFound(
-            f"thread {thread_id} has no checkpoint {checkpoint_id or ''}".rstrip(), code="checkpoint_not_found"
-        )
+    await snapshot_at(graph, thread_id, checkpoint_id)
     try:
         written = await graph.aupdate_state(config, body.values, as_node=body.as_node)
     except (InvalidUpdateError, ValueError, KeyError, TypeError) as exc:
