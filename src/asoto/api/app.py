@@ -22,6 +22,7 @@ from asoto.runtime.resources import open_resources
 from asoto.runtime.supervisor import WorkerProcesses
 from asoto.runtime.worker import Worker
 from asoto.services.keys import KeyCache
+from asoto.ui.routes import install_inspector
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -126,6 +127,7 @@ def create_app(
     errors.install(app)
     for module in (meta, assistants, threads, runs, approvals):
         app.include_router(module.router)
+    install_inspector(app)  # /ui: the page holds no data; its fragments need a key like the API
     if public:
         install_offline_docs(app)
     else:
