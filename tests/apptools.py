@@ -40,12 +40,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(settings: Settings, uri: str, embedder: Any) -> Iterator[str]:
+def live_server(settings: Settings, uri: str, embedder: Any, *, model: Any = None) -> Iterator[str]:
     """``asoto serve`` in a thread with its own event loop, on 127.0.0.1; yields its URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, uri=uri, embedder=embedder),
+            create_app(settings, uri=uri, embedder=embedder, model=model),
             host="127.0.0.1",
             port=port,
             log_level="warning",
