@@ -166,7 +166,10 @@ async def test_a_coach_finds_a_thread_sees_its_path_and_watches_a_turn_live(
         model.delay_s = 1.5
         reply = await client.post(
             f"/threads/{thread_id}/runs",
-            json={"assistant_id": "coaching", "command": {"resume": {"message": "今週は仲間と朝ランを続けられました。"}}},
+            json={
+                "assistant_id": "coaching",
+                "command": {"resume": {"message": "今週は仲間と朝ランを続けられました。"}},
+            },
         )
         assert reply.status_code == 200, reply.text
         await expect(page.locator('#live[data-state="running"]')).to_be_visible()
