@@ -154,6 +154,11 @@ async def run_demo(settings: Settings, *, port: int = 0) -> None:
                 f"\n[green]デモ完了[/green] run ids are in GET {base}/threads/{{thread_id}}/runs; "
                 f"thread {uuid.UUID(thread['thread_id'])}"
             )
+            out.print(
+                "実行インスペクタ: [bold]asoto serve --port 2024[/bold] の後 http://127.0.0.1:2024/ui を開き、"
+                "コーチのキー（asoto keys create --role coach）を入力すると、このスレッドの経路・"
+                "チェックポイント・承認をブラウザで見られます。"
+            )
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
