@@ -1,0 +1,79 @@
+"""The README's curl block for coaches, run as written by bash and curl against a live server
+(only the port differs): copy-pasting it lists what waits and publishes a coach's edit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from asoto.config import Settings
+from asoto.runtime.resources import Resources
+
+from .apptools import live_server
+from .conftest import RISKY_LOG, first_member, make_key
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def _coach_block() -> str:
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    [block] = [b for b in blocks if "/approvals/$APPROVAL_ID/decision" in b]
+    return block
+
+
+def _bash(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    flags = " --silent --show-error --fail-with-body"  # a 4xx fails the test with its body
+    return subprocess.run(
+        ["bash", "-c", command.rstrip() + flags], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+async def test_the_readmes_curl_block_lists_and_edits_as_written(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources
+) -> None:
+    member = await first_member(resources)
+    coach = await make_key(resources, "coach")
+    service = await make_key(resources, "service")
+    with live_server(settings, db_uri, embedder) as url:
+        async with httpx.AsyncClient(base_url=url, headers={"x-api-key": service}, timeout=60) as client:
+            thread_id = (await client.post("/threads", json={})).json()["thread_id"]
+            body = {"assistant_id": "log_feedback", "input": {"member_id": str(member.id), "log": RISKY_LOG}}
+            held = (await client.post(f"/threads/{thread_id}/runs/wait", json=body)).json()
+            approval_id = held["__interrupt__"][0]["value"]["approval_id"]
+
+            script = _coach_block().replace("http://127.0.0.1:2024", url)
+            lines = "\n".join(line for line in script.splitlines() if not line.startswith("#"))
+            commands = [c for c in re.split(r"\n(?=curl )", lines) if c.startswith("curl ")]
+            assert len(commands) == 2
+            env = {**os.environ, "COACH": coach, "APPROVAL_ID": approval_id}
+            outputs = [(await asyncio.to_thread(_bash, c, env)).stdout for c in commands]
+            listed = json.loads(outputs[0])
+            assert approval_id in [a["approval_id"] for a in listed["items"]]
+            decided = json.loads(outputs[1])
+            assert decided["approval"]["status"] == "edited" and decided["approval"]["comment"] == "問いを具体的に"
+            run = decided["run"]
+            await client.get(f"/threads/{run['thread_id']}/runs/{run['run_id']}/join")
+            values = (await client.get(f"/threads/{thread_id}")).json()["values"]
+            assert values["status"] == "published"
+            assert values["feedback"]["question"] == "いま一番話を聞いてほしい相手は誰ですか？"
+
+            # what the README says of a partial edit: all four parts are needed, and the refusal says which
+            second = (await client.post("/threads", json={})).json()["thread_id"]
+            again = (await client.post(f"/threads/{second}/runs/wait", json=body)).json()
+            partial = await client.post(
+                f"/approvals/{again['__interrupt__'][0]['value']['approval_id']}/decision",
+                json={"decision": "edit", "payload": {"feedback": {"question": "誰に話したいですか？"}}},
+                headers={"x-api-key": coach},
+            )
+            assert partial.status_code == 422, partial.text
+            assert partial.json()["code"] == "invalid_decision" and "affirmation" in partial.json()["detail"]
