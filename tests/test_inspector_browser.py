@@ -173,6 +173,8 @@ async def test_a_coach_finds_a_thread_sees_its_path_and_watches_a_turn_live(
         )
         assert reply.status_code == 200, reply.text
         await expect(page.locator('#live[data-state="running"]')).to_be_visible()
+        # while it runs, the node at work is current but not drawn as waiting on anyone
+        await expect(page.locator("#graph g.node.current:not(.waiting)")).to_have_count(1)
         await expect(page.locator(f'tr.run-row[data-run="{reply.json()["run_id"]}"]')).to_be_visible()
         await _shot(page, "thread-live")
         await expect(page.locator('#live[data-state="idle"]')).to_be_visible()

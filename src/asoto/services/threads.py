@@ -333,7 +333,8 @@ async def trace(res: Resources, thread: Thread) -> Trace:
         visits=visits,
         taken=frozenset(taken),
         current=tuple(current.next),
-        waiting=bool(current.next),
+        # a busy thread's next node is running, not waiting on a person or a debugger
+        waiting=bool(current.next) and thread.status != "busy",
         finished=finished,
     )
 
