@@ -233,7 +233,7 @@ async def test_a_coach_approves_and_edits_from_the_page_and_the_runs_finish(
         decided = (await client.get(f"/approvals/{edited}", headers={"x-api-key": coach})).json()
         assert (decided["status"], decided["comment"]) == ("edited", "問いを具体的に")
 
-        # nothing waits any more; a second click elsewhere cannot decide twice (the API says 409)
+        # nothing of these waits any more: the decided approvals have left the list
         await page.click("a[data-nav=approvals]")
         await expect(page.locator(f'article.approval[data-approval="{approved}"]')).to_have_count(0)
 

@@ -220,8 +220,9 @@ def make_saver(pool: AsyncConnectionPool) -> AsyncPostgresSaver:
 
 
 # Copying a thread's checkpoints, blobs and writes (``threads.copy``): one statement per table, run
-# in the caller's transaction so the copy and its thread row land together. Written here because
-# ``AsyncPostgresSaver`` leaves ``acopy_thread`` to the base class, which raises NotImplementedError.
+# in the caller's transaction so the copy and its thread row land together. Hand-rolled because
+# ``AsyncPostgresSaver`` does not implement ``acopy_thread`` (it inherits the base class's refusal),
+# and a saver method would commit on its own connection, apart from the thread row.
 # ``checkpoint_writes.task_path`` exists from the saver's later migrations on.
 COPY_THREAD_SQL = (
     """insert into checkpoints

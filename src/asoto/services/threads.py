@@ -294,13 +294,25 @@ async def drop_finished_stateless(res: Resources, *, keep_s: float, limit: int =
     return len(found)
 
 
-async def trace(res: Resources, thread: Thread) -> Trace:
-    """Where a thread went in its graph, along the lineage of its current checkpoint (a fork's
-    abandoned branch is not on it): visits per node, edges taken, the node(s) next."""
+TRACE_DEPTH = 1000  # checkpoints a trace walks back through
+
+
+async def snapshots(res: Resources, thread: Thread) -> list[Any]:
+    """The thread's checkpoints, newest first, as LangGraph's snapshots (what a trace walks)."""
     if not thread.graph_id:
         raise NotFound(f"thread {thread.thread_id} has not run a graph yet", code="no_graph")
     graph = res.graphs[thread.graph_id]
-    newest_first = [s async for s in graph.aget_state_history(checkpoint_config(thread.thread_id), limit=1000)]
+    return [s async for s in graph.aget_state_history(checkpoint_config(thread.thread_id), limit=TRACE_DEPTH)]
+
+
+async def trace(res: Resources, thread: Thread) -> Trace:
+    newest_first = await snapshots(res, thread)  # first: a thread that never ran is a 404 no_graph
+    return trace_of(res.graphs[str(thread.graph_id)], newest_first, thread.status)
+
+
+def trace_of(graph: Any, newest_first: list[Any], status: str) -> Trace:
+    """Where a thread went in its graph, along the lineage of its current checkpoint (a fork's
+    abandoned branch is not on it): visits per node, edges taken, the node(s) next."""
     if not newest_first:
         return Trace()
     current = newest_first[0]  # the thread's state: its newest checkpoint, as aget_state reads it
@@ -334,7 +346,7 @@ async def trace(res: Resources, thread: Thread) -> Trace:
         taken=frozenset(taken),
         current=tuple(current.next),
         # a busy thread's next node is running, not waiting on a person or a debugger
-        waiting=bool(current.next) and thread.status != "busy",
+        waiting=bool(current.next) and status != "busy",
         finished=finished,
     )
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, desc, select
+from sqlalchemy import desc, select
 
 from asoto.graphs import picture
-from asoto.graphs.approval.kinds import KINDS
+from asoto.graphs.approval.kinds import Kind, kind_of, may_decide
 from asoto.graphs.context import utc_now
-from asoto.persistence.models import Member, Run, Thread
+from asoto.persistence.models import Approval, Member, Run, Thread
 from asoto.runtime.resources import Resources
 from asoto.services import approvals, runs, threads, views
 from asoto.services.keys import Principal
@@ -140,11 +140,17 @@ async def thread_view(res: Resources, caller: Principal, thread_id: uuid.UUID, l
     shown = views.thread(thread.graph_id, threads.thread_json(thread), caller)
     svg, timeline = "", list[Entry]()
     if thread.graph_id and thread.graph_id in res.graphs:
+        graph = res.graphs[thread.graph_id]
+        newest_first = await threads.snapshots(res, thread)  # one read: the picture and the timeline
         svg = picture.draw_svg(
-            res.graphs[thread.graph_id].get_graph(), await threads.trace(res, thread), title=thread.graph_id
+            graph.get_graph(), threads.trace_of(graph, newest_first, thread.status), title=thread.graph_id
         )
-        history = await threads.history(res, thread, limit=CHECKPOINTS_SHOWN, before=None, metadata=None)
-        timeline = entries([views.snapshot(thread.graph_id, snap, caller) for snap in history])
+        timeline = entries(
+            [
+                views.snapshot(thread.graph_id, threads.snapshot_json(snap), caller)
+                for snap in newest_first[:CHECKPOINTS_SHOWN]
+            ]
+        )
     active = next((r for r in found if r.status in ACTIVE_RUN), None)
     waiting = [item for group in (shown.get("interrupts") or {}).values() for item in group]
     return {
@@ -161,9 +167,11 @@ async def thread_view(res: Resources, caller: Principal, thread_id: uuid.UUID, l
     }
 
 
-def _decides(caller: Principal, kind: str) -> bool:
-    spec = KINDS.get(kind)
-    return caller.decides_approvals and (spec is None or any(r in spec.deciders for r in ("coach", "admin")))
+def _decides(caller: Principal, approval: Approval, kind: Kind) -> bool:
+    """The rule the API applies to a decision (``kinds.may_decide``), so the page offers a form
+    exactly where a decision would be accepted (an escalated approval: admins only)."""
+    is_subject = caller.member_id is not None and approval.member_id == caller.member_id
+    return may_decide(kind, caller.role, is_subject=is_subject, escalated=approval.escalated_at is not None)
 
 
 async def approval_cards(res: Resources, caller: Principal, locale: str) -> list[ApprovalCard]:
@@ -174,13 +182,13 @@ async def approval_cards(res: Resources, caller: Principal, locale: str) -> list
             session, caller, status="pending", kind=None, member_id=None, limit=50, cursor=None
         )
         ids = {a.member_id for a in page if a.member_id}
-        names = dict((await session.execute(select(Member.id, Member.name).where(and_(Member.id.in_(ids))))).all())
+        names = dict((await session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))).all())
     now = utc_now()
     cards = []
     for approval in page:
         data = views.approval(public(approval), caller)
-        decides = _decides(caller, approval.kind)
-        spec = KINDS.get(approval.kind)
+        kind = kind_of(approval.kind)
+        decides = _decides(caller, approval, kind)
         cards.append(
             ApprovalCard(
                 approval_id=str(approval.id),
@@ -191,7 +199,7 @@ async def approval_cards(res: Resources, caller: Principal, locale: str) -> list
                 reasons=[r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in data["reasons"] or []],
                 proposal_json=_pretty(data["proposal"]) if data["proposal"] is not None else "",
                 decides=decides,
-                fields=edit_fields(spec.edit_model, data["proposal"]) if decides and spec else [],
+                fields=edit_fields(kind.edit_model, data["proposal"]) if decides else [],
             )
         )
     return cards
