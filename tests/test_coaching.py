@@ -68,7 +68,10 @@ async def test_a_five_turn_session_ends_in_steps_the_member_accepts(
         )
         saved = await session.get(CoachingSession, uuid.UUID(final["session_id"]))
     assert steps == len(final["steps"])
-    assert saved is not None and saved.summary == final["summary"] and saved.embedding is not None
+    assert saved is not None and saved.summary == final["summary"]
+    # the session's memory is in the member's namespace of the Store, embedded by its summary
+    memory = await resources.store.aget(("members", str(member.id), "coaching"), final["session_id"])
+    assert memory is not None and memory.value["summary"] == final["summary"]
 
 
 async def test_memory_edit_reject_and_isolation(
@@ -126,6 +129,14 @@ async def test_memory_edit_reject_and_isolation(
         final = await client.runs.wait(
             second_thread, "coaching", command={"resume": {"decision": "edit", "payload": {"steps": edited}}}
         )
+        # the memory is the member's to read through the SDK's store client, and only theirs
+        mine = await client.store.search_items([], query="職場の人間関係")
+        assert {i["key"] for i in mine["items"]} == {first["session_id"], final["session_id"]}
+        assert all(i["namespace"][:2] == ["members", str(member.id)] for i in mine["items"])
+        assert (await intruder.store.search_items(["members"], query="職場の人間関係"))["items"] == []
+        with pytest.raises(httpx.HTTPStatusError) as forbidden:
+            await intruder.store.get_item(["members", str(member.id), "coaching"], first["session_id"])
+        assert forbidden.value.response.status_code == 403
     assert final["memory"] and final["memory"][0] == first["session_id"]
     assert [s["title"] for s in final["steps"]] == ["毎朝10分散歩する"]
 

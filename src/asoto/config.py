@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="how long a finished stateless run's thread stays (its outcome read first)"
     )
     approval_sweep_s: float = Field(default=10.0, gt=0, description="how often expiry and webhooks are swept")
+    store_default_ttl_min: float | None = Field(
+        default=None, gt=0, description="minutes a store item lives after its last write or read (None = forever)"
+    )
+    store_sweep_min: int = Field(default=5, ge=1, description="how often a worker deletes expired store items")
+    cron_poll_s: float = Field(default=1.0, gt=0, description="how often a worker looks for due cron ticks")
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     feedback_max_redrafts: int = Field(default=2, ge=0, le=5)

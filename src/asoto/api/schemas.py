@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -199,3 +199,39 @@ class DecisionBody(Body):
 
     model_config = ConfigDict(extra="allow")
     decision: Any = None
+
+
+# --- the Store (long-term memory) --------------------------------------------------------------
+# a label: what the SDK can send back in a GET (it joins labels with ".")
+Label = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^.]+$")]
+Namespace = Annotated[list[Label], Field(max_length=10)]
+
+
+class StorePut(Body):
+    namespace: Annotated[list[Label], Field(min_length=1, max_length=10)]
+    key: str = Field(min_length=1, max_length=512)
+    value: dict[str, Any]
+    index: Literal[False] | list[str] | None = None  # False: not embedded; a list: these fields only
+    ttl: float | None = Field(default=None, gt=0, description="minutes")
+
+
+class StoreDelete(Body):
+    namespace: Annotated[list[Label], Field(min_length=1, max_length=10)]
+    key: str = Field(min_length=1, max_length=512)
+
+
+class StoreSearch(Body):
+    namespace_prefix: Namespace = Field(default_factory=list)
+    filter: dict[str, Any] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=100_000)
+    query: str | None = Field(default=None, max_length=8_000)
+    refresh_ttl: bool | None = None
+
+
+class StoreNamespaces(Body):
+    prefix: Namespace | None = None
+    suffix: Namespace | None = None
+    max_depth: int | None = Field(default=None, ge=1, le=10)
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=100_000)

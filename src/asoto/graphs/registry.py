@@ -42,10 +42,11 @@ class Flow:
         """A community flow (it gets the engine's run context); a user's graph has no input model."""
         return self.input_model is not None
 
-    def compile(self, checkpointer: Any) -> Any:
+    def compile(self, checkpointer: Any, store: Any = None) -> Any:
+        """Every graph gets the engine's checkpointer and its store (``runtime.store``)."""
         if self.compiled is not None:
-            return self.compiled.copy(update={"checkpointer": checkpointer, "name": self.graph_id})
-        return self.builder.compile(checkpointer=checkpointer, name=self.graph_id)
+            return self.compiled.copy(update={"checkpointer": checkpointer, "store": store, "name": self.graph_id})
+        return self.builder.compile(checkpointer=checkpointer, store=store, name=self.graph_id)
 
     @property
     def assistant_id(self) -> uuid.UUID:

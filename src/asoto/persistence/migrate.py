@@ -1,4 +1,5 @@
-"""Bring a database to the current schema: Alembic migrations, then the checkpointer's tables.
+"""Bring a database to the current schema: Alembic migrations, then the checkpointer's and the
+store's tables.
 
 Both run under one Postgres advisory lock, so several processes starting together (API
 replicas, workers, parallel test sessions) never race: LangGraph's ``setup()`` fails under
@@ -14,9 +15,11 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.store.postgres import PostgresStore
 from psycopg.rows import dict_row
 
 from asoto.persistence.database import libpq_uri, sqlalchemy_url
+from asoto.persistence.store import store_index_for_setup
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_KEY = 7_400_123_001  # any constant shared by every asoto process
@@ -61,6 +64,7 @@ def upgrade(uri: str, *, embedding_dim: int, embedding_model: str) -> None:
             )
             with psycopg.connect(libpq_uri(uri), autocommit=True, prepare_threshold=None, row_factory=dict_row) as conn:
                 PostgresSaver(conn).setup()  # type: ignore[arg-type]
+                PostgresStore(conn, index=store_index_for_setup(embedding_dim)).setup()  # type: ignore[arg-type]
         finally:
             lock_conn.execute("select pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
 

@@ -227,9 +227,7 @@ class CoachingSession(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     thread_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     session_type: Mapped[str] = mapped_column(String(30), nullable=False)
-    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    embedding = mapped_column(Vector(), nullable=True)
-    embedding_model: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")  # its memory: the Store
     created_at: Mapped[datetime] = _created()
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg_pool import AsyncConnectionPool
 
 from asoto.agents.embeddings import Embedder, OfflineEmbedder, embedder_space, make_embedder
@@ -29,6 +30,7 @@ from asoto.graphs.registry import Flow, flows_for
 from asoto.persistence import embedded, migrate
 from asoto.persistence.checkpointer import make_saver
 from asoto.persistence.database import Database, checkpoint_pool
+from asoto.persistence.store import make_store
 from asoto.safety import RiskGate
 
 log = structlog.get_logger(__name__)
@@ -45,6 +47,7 @@ class Resources:
     db: Database
     pool: AsyncConnectionPool
     saver: AsyncPostgresSaver
+    store: AsyncPostgresStore
     embedder: Embedder
     model: StructuredModel
     risk: RiskGate
@@ -111,13 +114,14 @@ async def open_resources(
                 db=db,
                 pool=pool,
                 saver=saver,
+                store=make_store(pool, embedder, settings),
                 embedder=embedder,
                 model=model,
                 risk=RiskGate.load(embedder if isinstance(embedder, OfflineEmbedder) else OfflineEmbedder()),
             )
             res.approval_subgraph = approval.builder.compile(name="approval")  # checkpointer: the parent's
             res.flows = flows
-            res.graphs = {gid: flow.compile(saver) for gid, flow in res.flows.items()}
+            res.graphs = {gid: flow.compile(saver, res.store) for gid, flow in res.flows.items()}
             yield res
     finally:
         await db.dispose()

@@ -82,7 +82,7 @@ class Worker:
     async def _run_loop(self) -> None:
         poll = self.res.settings.worker_poll_s
         lease = self.res.settings.run_lease_s
-        next_sweep = next_approvals = next_prune = 0.0
+        next_sweep = next_approvals = next_prune = next_store_sweep = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self.hub.new_run.clear()
@@ -96,6 +96,9 @@ class Worker:
                 if loop.time() >= next_prune:
                     next_prune = loop.time() + self.res.settings.checkpoint_prune_s
                     await self.prune_checkpoints()
+                if loop.time() >= next_store_sweep:
+                    next_store_sweep = loop.time() + self.res.settings.store_sweep_min * 60
+                    await self.sweep_store()
                 while (free := self.concurrency - len(self._tasks)) > 0 and not self._stopping:
                     if await self._claim(free) < free:
                         break
@@ -128,6 +131,12 @@ class Worker:
             pruned = await retention.prune_checkpoints(session, keep_last=self.res.settings.checkpoint_keep_last)
         if pruned.checkpoints:
             log.info("checkpoints.pruned", **dataclasses.asdict(pruned))
+
+    async def sweep_store(self) -> None:
+        """Delete store items past their TTL (any replica; a delete twice deletes nothing)."""
+        expired = await self.res.store.sweep_ttl()
+        if expired:
+            log.info("store.expired", count=expired)
 
     async def sweep_approvals(self) -> None:
         """Expire or escalate overdue approvals, then send due webhooks (never blocking runs)."""

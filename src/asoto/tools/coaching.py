@@ -1,4 +1,5 @@
-"""Coaching reads and writes: memory of past sessions (pgvector), goals and steps, saving a session."""
+"""Coaching reads and writes: memory of past sessions (the Store, searched by meaning), goals and
+steps, saving a session."""
 
 from __future__ import annotations
 
@@ -6,47 +7,59 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from langgraph.store.base import BaseStore
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.persistence.models import CoachingSession, Goal, Step
+from asoto.persistence.store import member_namespace
 from asoto.tools import members, scoring
+
+MEMORY = "coaching"  # the member's namespace that holds session summaries
 
 
 async def recall(
-    session: AsyncSession,
+    store: BaseStore,
     *,
     member_id: uuid.UUID,
-    embedding: list[float],
-    embedding_model: str,
+    topic: str,
     exclude: uuid.UUID,
     k: int = 3,
 ) -> list[dict[str, Any]]:
-    """The member's past sessions most similar to this one's topic (not merely the latest)."""
-    distance = CoachingSession.embedding.cosine_distance(embedding)
-    rows = (
-        await session.execute(
-            select(CoachingSession.id, CoachingSession.summary, CoachingSession.session_type, distance.label("d"))
-            .where(
-                CoachingSession.member_id == member_id,
-                CoachingSession.id != exclude,
-                CoachingSession.embedding_model == embedding_model,
-                CoachingSession.summary != "",
-            )
-            .order_by(distance)
-            .limit(k)
-        )
-    ).all()
+    """The member's past sessions most similar to this one's topic (not merely the latest), from
+    their memory in the Store (``("members", id, "coaching")``)."""
+    found = await store.asearch(member_namespace(member_id, MEMORY), query=topic, limit=k + 1)
     return [
         {
-            "session_id": str(r.id),
-            "summary": r.summary,
-            "session_type": r.session_type,
-            "similarity": round(1 - float(r.d), 4),
+            "session_id": item.key,
+            "summary": item.value.get("summary", ""),
+            "session_type": item.value.get("session_type", ""),
+            "similarity": round(float(item.score or 0.0), 4),
         }
-        for r in rows
-    ]
+        for item in found
+        if item.key != str(exclude) and item.value.get("summary")
+    ][:k]
+
+
+async def remember(
+    store: BaseStore,
+    *,
+    member_id: uuid.UUID,
+    session_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    session_type: str,
+    summary: str,
+    day: str,
+) -> None:
+    """Keep a finished session's summary in the member's memory; its key is the session, so a
+    replayed node writes the same item again. Only the summary is embedded."""
+    await store.aput(
+        member_namespace(member_id, MEMORY),
+        str(session_id),
+        {"summary": summary, "session_type": session_type, "thread_id": str(thread_id), "date": day},
+        index=["summary"],
+    )
 
 
 async def steps_overview(
@@ -124,9 +137,8 @@ async def save_session(
     thread_id: uuid.UUID,
     session_type: str,
     summary: str,
-    embedding: list[float],
-    embedding_model: str,
 ) -> None:
+    """The session's record (what steps and points refer to); its memory is in the Store."""
     await session.execute(
         insert(CoachingSession)
         .values(
@@ -135,11 +147,6 @@ async def save_session(
             thread_id=thread_id,
             session_type=session_type,
             summary=summary,
-            embedding=embedding,
-            embedding_model=embedding_model,
         )
-        .on_conflict_do_update(
-            index_elements=[CoachingSession.id],
-            set_={"summary": summary, "embedding": embedding, "embedding_model": embedding_model},
-        )
+        .on_conflict_do_update(index_elements=[CoachingSession.id], set_={"summary": summary})
     )

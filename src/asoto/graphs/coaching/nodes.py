@@ -62,18 +62,14 @@ async def load_context(state: CoachingState, config: RunnableConfig, runtime: Ru
 
 
 async def recall_memory(state: CoachingState, runtime: Runtime[Context]) -> dict[str, Any]:
-    ctx = runtime.context
     plan = state["plan"]
     topic = " ".join(filter(None, [plan["topic"], plan["goal"], plan["focus_label"], *state["member"]["goals"][:2]]))
-    [embedding] = await ctx.embedder.embed([topic])
-    async with ctx.sessions() as session:
-        recalled = await coaching.recall(
-            session,
-            member_id=uuid.UUID(state["member_id"]),
-            embedding=embedding,
-            embedding_model=ctx.embedder.model_id,
-            exclude=uuid.UUID(state["session_id"]),
-        )
+    recalled = await coaching.recall(
+        runtime.store,  # type: ignore[arg-type]  # always compiled with the engine's store
+        member_id=uuid.UUID(state["member_id"]),
+        topic=topic,
+        exclude=uuid.UUID(state["session_id"]),
+    )
     return {"recalled": recalled, "memory": [m["session_id"] for m in recalled]}
 
 
@@ -291,7 +287,6 @@ async def save(state: CoachingState, config: RunnableConfig, runtime: Runtime[Co
     }[review["decision"]]
     member_id = uuid.UUID(state["member_id"])
     session_id = uuid.UUID(state["session_id"])
-    [embedding] = await ctx.embedder.embed([state["summary"]])
     goal_hint = (state.get("context") or {}).get("goal_id")
     async with ctx.sessions.begin() as session:
         goal_id = await coaching.active_goal(session, member_id, uuid.UUID(goal_hint) if goal_hint else None)
@@ -305,10 +300,17 @@ async def save(state: CoachingState, config: RunnableConfig, runtime: Runtime[Co
             thread_id=thread_id,
             session_type=state["session_type"],
             summary=state["summary"],
-            embedding=embedding,
-            embedding_model=ctx.embedder.model_id,
         )
         await members.award_points(session, member_id, "coaching_session", str(session_id), 10 + 2 * len(saved))
+    await coaching.remember(  # after the commit: a replay rewrites the same item
+        runtime.store,  # type: ignore[arg-type]
+        member_id=member_id,
+        session_id=session_id,
+        thread_id=thread_id,
+        session_type=state["session_type"],
+        summary=state["summary"],
+        day=ctx.clock().date().isoformat(),
+    )
     return {
         "steps": saved,
         "generated_by": llm.generated_by(ctx.model, state["locale"]),
