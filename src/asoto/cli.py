@@ -580,6 +580,31 @@ def eval_run(
     raise typer.Exit(code)
 
 
+@eval_app.command("memory")
+def eval_memory(
+    split: Annotated[str, typer.Option(help="dev | test | all (the figure to report is test's)")] = "test",
+) -> None:
+    """Recall@5 of the Store's semantic search on the packaged labelled memories, each query
+    within its member's namespace, beside a random ranking's; nothing is left in the store."""
+    from asoto.evals.memory_recall import K, measure
+    from asoto.runtime.resources import open_resources
+
+    if split not in ("dev", "test", "all"):
+        err.print(f"[red]error[/red] (invalid_split): --split must be dev, test or all, not {split!r}")
+        raise typer.Exit(2)
+
+    async def go() -> None:
+        async with open_resources(_database(_settings(), existing=False)) as res:
+            for label, fields in (("whole value", None), ("text field", ["text"])):
+                r = await measure(res.store, split=split, fields=fields)  # type: ignore[arg-type]
+                Console(soft_wrap=True).print(
+                    f"{r.split} ({r.queries} queries), embedding the {label}: recall@{K} {r.recall_at_k:.3f}, "
+                    f"MRR {r.mrr:.3f}; random order recall@{K} {r.random_recall_at_k:.3f}"
+                )
+
+    _run(go())
+
+
 @eval_app.command("list")
 def eval_list() -> None:
     """Stored eval runs, newest first."""

@@ -35,7 +35,12 @@ def index_config(dim: int, embed: object) -> PostgresIndexConfig:
 
 
 def ttl_config(settings: Settings) -> TTLConfig:
-    ttl: TTLConfig = {"refresh_on_read": True, "sweep_interval_minutes": settings.store_sweep_min}
+    # omit_expired: a lapsed item is gone at once, not at the next sweep
+    ttl: TTLConfig = {
+        "refresh_on_read": True,
+        "sweep_interval_minutes": settings.store_sweep_min,
+        "omit_expired": True,
+    }
     if settings.store_default_ttl_min is not None:
         ttl["default_ttl"] = settings.store_default_ttl_min
     return ttl
