@@ -34,7 +34,7 @@ async def test_store_through_the_sdk_with_each_role(
 
         await member.store.put_item(mine, "run", {"text": "毎朝5キロ走るのが日課", "kind": "habit"})
         await member.store.put_item(mine, "tea", {"text": "緑茶より紅茶が好き", "kind": "taste"})
-        await member.store.put_item(mine + ["private"], "note", {"text": "人前で話すのが苦手"}, index=False)
+        await member.store.put_item([*mine, "private"], "note", {"text": "人前で話すのが苦手"}, index=False)
         item = await member.store.get_item(mine, "run")
         assert item["value"] == {"text": "毎朝5キロ走るのが日課", "kind": "habit"}
         assert item["namespace"] == mine and item["created_at"] and item["updated_at"]
@@ -45,7 +45,7 @@ async def test_store_through_the_sdk_with_each_role(
         assert found["items"][0]["key"] == "run" and found["items"][0]["score"] is not None
         assert [i["key"] for i in (await member.store.search_items([], filter={"kind": "taste"}))["items"]] == ["tea"]
         listed = await member.store.list_namespaces()
-        assert sorted(listed["namespaces"]) == [mine, mine + ["private"]]
+        assert sorted(listed["namespaces"]) == [mine, [*mine, "private"]]
         assert (await member.store.list_namespaces(prefix=["members"], max_depth=3))["namespaces"] == [mine]
 
         # another member sees nothing of it and cannot write into it; a coach reads it
