@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     )
     store_sweep_min: int = Field(default=5, ge=1, description="how often a worker deletes expired store items")
     cron_poll_s: float = Field(default=1.0, gt=0, description="how often a worker looks for due cron ticks")
+    schedule_sync_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="how often a worker brings the product's crons in step with opt-ins",
+    )
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     feedback_max_redrafts: int = Field(default=2, ge=0, le=5)

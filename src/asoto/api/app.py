@@ -14,7 +14,7 @@ from asoto.agents.embeddings import Embedder, OfflineEmbedder
 from asoto.agents.llm import StructuredModel
 from asoto.api import errors
 from asoto.api.docs import install_offline_docs
-from asoto.api.routes import approvals, assistants, meta, runs, store, threads
+from asoto.api.routes import approvals, assistants, crons, meta, runs, store, threads
 from asoto.config import Settings
 from asoto.logs import configure_logging
 from asoto.runtime.notify import NotificationHub
@@ -125,7 +125,7 @@ def create_app(
         openapi_url="/openapi.json" if public else None,
     )
     errors.install(app)
-    for module in (meta, assistants, threads, runs, approvals, store):
+    for module in (meta, assistants, threads, crons, runs, approvals, store):
         app.include_router(module.router)
     install_inspector(app)  # /ui: the page holds no data; its fragments need a key like the API
     if public:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -235,3 +236,71 @@ class StoreNamespaces(Body):
     max_depth: int | None = Field(default=None, ge=1, le=10)
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=100_000)
+
+
+# --- crons (scheduled runs) ---------------------------------------------------------------------
+class CronRun(Body):
+    """What each tick's run is made of: the fields of a run the SDK's cron client sends."""
+
+    assistant_id: str = Field(min_length=1, max_length=100)
+    input: dict[str, Any] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    webhook: str | None = None
+    multitask_strategy: MultitaskStrategy = "enqueue"  # a tick never fails for a busy thread
+    stream_mode: Any = None
+    stream_subgraphs: bool | None = None
+    stream_resumable: bool | None = None
+    durability: str | None = None
+    checkpoint_during: bool | None = None
+
+
+class CronCreate(CronRun):
+    model_config = ConfigDict(extra="forbid")
+    schedule: str = Field(min_length=9, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    end_time: datetime | None = None
+    enabled: bool = True
+    on_run_completed: Literal["delete", "keep"] | None = None
+
+
+class CronPatch(Body):
+    model_config = ConfigDict(extra="forbid")
+    schedule: str | None = Field(default=None, min_length=9, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    end_time: datetime | None = None
+    enabled: bool | None = None
+    on_run_completed: Literal["delete", "keep"] | None = None
+    input: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    webhook: str | None = None
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    stream_mode: Any = None
+    stream_subgraphs: bool | None = None
+    stream_resumable: bool | None = None
+    durability: str | None = None
+
+
+CronSortBy = Literal["cron_id", "assistant_id", "thread_id", "created_at", "updated_at", "next_run_date", "end_time"]
+
+
+class CronCount(Body):
+    model_config = ConfigDict(extra="forbid")
+    assistant_id: str | None = Field(default=None, max_length=100)
+    thread_id: uuid.UUID | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class CronSearch(CronCount):
+    enabled: bool | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    sort_by: CronSortBy = "created_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+    select: list[str] | None = None

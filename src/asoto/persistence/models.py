@@ -75,6 +75,7 @@ class Member(Base):
     points: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     match_opt_in: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    weekly_checkin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # opted in
     embedding = mapped_column(Vector(), nullable=True)
     embedding_model: Mapped[str | None] = mapped_column(String(100))
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -422,6 +423,36 @@ class Run(Base):
         Index("uq_runs_one_running_per_thread", "thread_id", unique=True, postgresql_where=text("status = 'running'")),
         Index("ix_runs_queue", "not_before", postgresql_where=text("status = 'pending'")),
         Index("ix_runs_thread_created", "thread_id", "created_at"),
+    )
+
+
+class Cron(Base):
+    """A schedule of runs. Its next tick is a row the workers claim (``FOR UPDATE SKIP LOCKED``)
+    in the transaction that enqueues the tick's run, so a tick fires once across any number of
+    workers, and a worker dying mid-tick rolls both back for another to fire."""
+
+    __tablename__ = "crons"
+    cron_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    assistant_id: Mapped[str] = mapped_column(String(100), nullable=False)  # as given: a graph id or a uuid
+    graph_id: Mapped[str] = mapped_column(String(50), nullable=False)
+    thread_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("threads.thread_id", ondelete="CASCADE"))
+    schedule: Mapped[str] = mapped_column(String(200), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    payload: Mapped[dict[str, Any]] = mapped_column(nullable=False, default=dict)  # the run, as created
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", nullable=False, default=dict)
+    on_run_completed: Mapped[str | None] = mapped_column(String(10))  # stateless crons: delete | keep
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: no tick left
+    user_id: Mapped[str] = mapped_column(String(100), nullable=False)  # the creator; runs act as them
+    owner_role: Mapped[str] = mapped_column(String(20), nullable=False)
+    owner_member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    schedule_key: Mapped[str | None] = mapped_column(String(200), unique=True)  # the product's own schedules
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+    __table_args__ = (
+        Index("ix_crons_due", "next_run_at", postgresql_where=text("enabled and next_run_at is not null")),
+        Index("ix_crons_owner", "owner_member_id"),
     )
 
 

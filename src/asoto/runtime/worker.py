@@ -31,7 +31,7 @@ from asoto.runtime import streaming, webhooks
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
-from asoto.services import assistants, threads
+from asoto.services import assistants, crons, schedules, threads
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +82,7 @@ class Worker:
     async def _run_loop(self) -> None:
         poll = self.res.settings.worker_poll_s
         lease = self.res.settings.run_lease_s
-        next_sweep = next_approvals = next_prune = next_store_sweep = 0.0
+        next_sweep = next_approvals = next_prune = next_store_sweep = next_cron = next_schedules = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self.hub.new_run.clear()
@@ -96,6 +96,12 @@ class Worker:
                 if loop.time() >= next_prune:
                     next_prune = loop.time() + self.res.settings.checkpoint_prune_s
                     await self.prune_checkpoints()
+                if loop.time() >= next_schedules:
+                    next_schedules = loop.time() + self.res.settings.schedule_sync_s
+                    await self.sync_schedules()
+                if loop.time() >= next_cron:
+                    next_cron = loop.time() + self.res.settings.cron_poll_s
+                    await self.fire_crons()
                 if loop.time() >= next_store_sweep:
                     next_store_sweep = loop.time() + self.res.settings.store_sweep_min * 60
                     await self.sweep_store()
@@ -131,6 +137,16 @@ class Worker:
             pruned = await retention.prune_checkpoints(session, keep_last=self.res.settings.checkpoint_keep_last)
         if pruned.checkpoints:
             log.info("checkpoints.pruned", **dataclasses.asdict(pruned))
+
+    async def fire_crons(self) -> None:
+        """Fire the crons due now, once each across all workers (``services.crons``)."""
+        while await crons.fire_due(self.res, self.res.clock()) >= 50:  # a full batch: more may be due
+            pass
+
+    async def sync_schedules(self) -> None:
+        changed = await schedules.sync(self.res)
+        if any(changed.values()):
+            log.info("schedules.synced", **changed)
 
     async def sweep_store(self) -> None:
         """Delete store items past their TTL (any replica; a delete twice deletes nothing)."""
