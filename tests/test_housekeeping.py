@@ -86,13 +86,13 @@ async def test_count_delete_and_cancel_many(
                 ("neither thread nor status", "POST", "/runs/cancel", {}, alice, 422, "invalid_input"),
                 ("an unknown status", "POST", "/runs/cancel", {"status": "done"}, alice, 422, "invalid_input"),
                 (
-                    "rollback",
+                    "an unknown cancel action",
                     "POST",
-                    "/runs/cancel?action=rollback",
+                    "/runs/cancel?action=explode",
                     {"status": "all"},
                     alice,
                     422,
-                    "unsupported_option",
+                    "invalid_input",
                 ),
                 (
                     "another member's thread",

@@ -338,12 +338,13 @@ async def cancel_pending(session: AsyncSession, run_id: uuid.UUID) -> bool:
     return done is not None
 
 
-async def request_cancel(session: AsyncSession, run_id: uuid.UUID) -> bool:
+async def request_cancel(session: AsyncSession, run_id: uuid.UUID, *, rollback: bool = False) -> bool:
+    """Ask a running attempt to stop; with ``rollback`` its worker then erases it (``roll_back``)."""
+    values: dict[str, Any] = {"cancel_requested": True, "updated_at": func.now()}
+    if rollback:
+        values["kwargs"] = Run.kwargs.op("||")(text("""'{"rollback": true}'::jsonb"""))
     done = await session.scalar(
-        update(Run)
-        .where(Run.run_id == run_id, Run.status == "running")
-        .values(cancel_requested=True, updated_at=func.now())
-        .returning(Run.run_id)
+        update(Run).where(Run.run_id == run_id, Run.status == "running").values(**values).returning(Run.run_id)
     )
     if done is not None:
         await notify(session, CH_CANCEL, str(run_id))
@@ -418,3 +419,62 @@ async def get_run(session: AsyncSession, thread_id: uuid.UUID, run_id: uuid.UUID
 
 async def delete_thread_rows(session: AsyncSession, thread_id: uuid.UUID) -> None:
     await session.execute(delete(Thread).where(Thread.thread_id == thread_id))
+
+
+async def delete_pending(session: AsyncSession, run_id: uuid.UUID) -> bool:
+    """A rollback of a run that never started: it goes, as if it had not been made."""
+    done = await session.scalar(delete(Run).where(Run.run_id == run_id, Run.status == "pending").returning(Run.run_id))
+    if done is not None:
+        await notify(session, CH_RUN_DONE, str(run_id))
+    return done is not None
+
+
+async def rollback_asked(session: AsyncSession, run_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(Run.kwargs["rollback"].as_boolean()).where(Run.run_id == run_id)))
+
+
+_ROLLED_BACK_CHECKPOINTS = text("""
+delete from checkpoints where thread_id = :thread and metadata->>'run_id' = :run returning checkpoint_id
+""")
+# the run's writes on the checkpoints it started from (the newest left in each namespace): a
+# resumed task's writes (its resume value and its outputs) sit on the checkpoint of the run that
+# was interrupted, beside that run's own interrupt, which stays
+_ROLLED_BACK_WRITES = text("""
+delete from checkpoint_writes w
+where w.thread_id = :thread and w.channel <> '__interrupt__'
+  and w.checkpoint_id in (select max(checkpoint_id) from checkpoints where thread_id = :thread group by checkpoint_ns)
+  and exists (select 1 from checkpoint_writes i
+              where i.thread_id = w.thread_id and i.checkpoint_ns = w.checkpoint_ns
+                and i.checkpoint_id = w.checkpoint_id and i.task_id = w.task_id and i.channel = '__interrupt__')
+""")
+
+
+async def roll_back(session: AsyncSession, run_id: uuid.UUID, thread_id: uuid.UUID) -> None:
+    """Erase a cancelled run as if it had not been made (``multitask_strategy`` or cancel
+    ``action`` ``rollback``): its checkpoints and their writes, what it wrote on the checkpoint it
+    resumed, the run and its events; the thread goes back to how the run found it (its values and
+    interrupts are only set when a run ends, so they still are). Rows other flows' nodes wrote
+    elsewhere (approvals, points) are not undone, as on the Platform."""
+    thread, run = str(thread_id), str(run_id)
+    removed = list((await session.scalars(_ROLLED_BACK_CHECKPOINTS, {"thread": thread, "run": run})).all())
+    if removed:
+        await session.execute(
+            text("delete from checkpoint_writes where thread_id = :thread and checkpoint_id = any(:ids)"),
+            {"thread": thread, "ids": removed},
+        )
+    await session.execute(_ROLLED_BACK_WRITES, {"thread": thread})
+    await session.execute(delete(Run).where(Run.run_id == run_id))
+    state = (
+        await session.execute(
+            select(Thread.values, Thread.interrupts).where(Thread.thread_id == thread_id).with_for_update()
+        )
+    ).one_or_none()
+    if state is not None:
+        await set_thread_after_run(
+            session,
+            thread_id,
+            status="interrupted" if state.interrupts else "idle",
+            values=state.values,
+            interrupts=state.interrupts,
+        )
+    await notify(session, CH_RUN_DONE, run)

@@ -2,7 +2,8 @@
 
 The worker records a streamed run's events (``run_events``); the API replays and tails them:
 ``metadata`` first, then ``values`` / ``updates`` / ``messages`` (for ``messages-tuple``) /
-``custom`` / ``debug`` / ``tasks`` / ``checkpoints``, an interrupt as a ``values`` event
+``messages/metadata|partial|complete`` (for ``messages``) / ``custom`` / ``debug`` / ``tasks`` /
+``checkpoints`` / ``events`` (LangGraph's ``astream_events`` v2), an interrupt as a ``values`` event
 ``{"__interrupt__": [...]}`` when ``updates`` was
 not asked for, ``error`` on failure; the stream closes when the run ends. Event ids are sequence
 numbers, so a client reconnects with ``Last-Event-ID`` and misses nothing. Only runs created as
@@ -31,7 +32,7 @@ from asoto.services.keys import Principal
 
 # whole-state modes: on built-in flows only for those who may see drafts (``services.views``)
 STATE_MODES = views.WHOLE_STATE_MODES
-SUPPORTED = ("values", "updates", "messages-tuple", "custom", *STATE_MODES)
+SUPPORTED = ("values", "updates", "messages-tuple", "messages", "custom", *STATE_MODES)
 HEARTBEAT_S = 5.0
 _METADATA_KEYS = (
     "langgraph_node",
@@ -56,15 +57,43 @@ def requested_modes(stream_mode: Any) -> list[str]:
 
 def graph_modes(requested: Sequence[str]) -> list[str]:
     modes = ["values", "updates"]  # always: outputs and interrupts
-    if "messages-tuple" in requested:
+    if "messages-tuple" in requested or "messages" in requested:
         modes.append("messages")
     if "custom" in requested:
         modes.append("custom")
-    modes += [m for m in STATE_MODES if m in requested]
+    modes += [m for m in STATE_MODES if m in requested and m != "events"]  # events: astream_events
     return modes
 
 
-def events_for(requested: Sequence[str], mode: str, chunk: Any) -> list[tuple[str, Any]]:
+class MessageStream:
+    """The ``messages`` mode as the Platform sends it: ``messages/metadata`` the first time a
+    message id is seen, then ``messages/partial`` with the message so far while tokens arrive,
+    or ``messages/complete`` for a whole message (what a node writes to the state)."""
+
+    def __init__(self) -> None:
+        self.so_far: dict[str, Any] = {}
+
+    def events(self, message: Any, metadata: dict[str, Any]) -> list[tuple[str, Any]]:
+        from langchain_core.messages import BaseMessageChunk
+
+        msg_id = str(getattr(message, "id", None) or f"run-{len(self.so_far)}")
+        out: list[tuple[str, Any]] = []
+        if msg_id not in self.so_far:
+            meta = {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
+            out.append(("messages/metadata", {msg_id: {"metadata": meta}}))
+        if isinstance(message, BaseMessageChunk):
+            previous = self.so_far.get(msg_id)
+            self.so_far[msg_id] = message if previous is None else previous + message
+            out.append(("messages/partial", [jsonable(self.so_far[msg_id])]))
+        else:
+            self.so_far[msg_id] = message
+            out.append(("messages/complete", [jsonable(message)]))
+        return out
+
+
+def events_for(
+    requested: Sequence[str], mode: str, chunk: Any, messages: MessageStream | None = None
+) -> list[tuple[str, Any]]:
     """What clients see of one chunk of the graph's stream."""
     if mode == "values" and "values" in requested:
         return [("values", jsonable(chunk))]
@@ -73,13 +102,32 @@ def events_for(requested: Sequence[str], mode: str, chunk: Any) -> list[tuple[st
             return [("updates", jsonable(chunk))]
         if isinstance(chunk, dict) and "__interrupt__" in chunk:
             return [("values", {"__interrupt__": jsonable(list(chunk["__interrupt__"]))})]
-    if mode == "messages" and "messages-tuple" in requested:
+    if mode == "messages":
         message, metadata = chunk
-        meta = {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
-        return [("messages", [jsonable(message), meta])]
+        out: list[tuple[str, Any]] = []
+        if "messages-tuple" in requested:
+            meta = {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
+            out.append(("messages", [jsonable(message), meta]))
+        if "messages" in requested and messages is not None:
+            out += messages.events(message, metadata)
+        return out
     if mode in ("custom", *STATE_MODES) and mode in requested:
         return [(mode, jsonable(chunk))]
     return []
+
+
+def graph_event(event: Any) -> tuple[str, Any] | None:
+    """The root graph's ``(mode, chunk)`` inside an ``astream_events`` event, if it is one."""
+    if event.get("event") == "on_chain_stream" and not event.get("parent_ids"):
+        chunk = (event.get("data") or {}).get("chunk")
+        if isinstance(chunk, tuple) and len(chunk) == 2 and isinstance(chunk[0], str):
+            return chunk[0], chunk[1]
+    return None
+
+
+def event_json(event: Any) -> dict[str, Any]:
+    """An ``astream_events`` (v2) event as the Platform's ``events`` mode sends it."""
+    return {k: jsonable(v) for k, v in event.items()}
 
 
 class Recorder:
@@ -87,6 +135,10 @@ class Recorder:
 
     def __init__(self, res: Resources, run_id: uuid.UUID, requested: Sequence[str], next_seq: int) -> None:
         self.res, self.run_id, self.requested, self.seq = res, run_id, list(requested), next_seq
+        self.messages = MessageStream()
+
+    def shape(self, mode: str, chunk: Any) -> list[tuple[str, Any]]:
+        return events_for(self.requested, mode, chunk, self.messages)
 
     async def record(self, events: list[tuple[str, Any]]) -> None:
         if not events:

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from asoto.graphs.context import run_config
 from asoto.persistence import retention, run_queue
 from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
 from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG, is_unavailable
-from asoto.persistence.models import RunEvent
+from asoto.persistence.models import Run, RunEvent
 from asoto.runtime import streaming, webhooks
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
@@ -250,6 +251,34 @@ class Worker:
             return None, config
         return original, start
 
+    @staticmethod
+    async def _chunks(
+        graph: Any, payload: Any, start: Any, options: dict[str, Any], recorder: streaming.Recorder | None
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """The graph's ``(mode, chunk)`` stream. With ``events`` asked for, the same stream read out
+        of ``astream_events`` (v2), each event recorded as it passes."""
+        if recorder is None or "events" not in recorder.requested:
+            async for mode, chunk in graph.astream(payload, start, **options):
+                yield mode, chunk
+            return
+        async for event in graph.astream_events(payload, start, version="v2", **options):
+            await recorder.record([("events", streaming.event_json(event))])
+            found = streaming.graph_event(event)
+            if found is not None:
+                yield found
+
+    async def _rolled_back(self, run_id: uuid.UUID, thread_id: Any, token: uuid.UUID) -> bool:
+        """A cancel with ``rollback`` (its action, or a later run's ``multitask_strategy``): the
+        stopped run is erased with its checkpoints, while this attempt still holds its lease."""
+        async with self.res.db.sessions.begin() as session:
+            held = await session.scalar(
+                select(Run.run_id).where(Run.run_id == run_id, Run.lease_token == token).with_for_update()
+            )
+            if held is None or not await run_queue.rollback_asked(session, run_id):
+                return False
+            await run_queue.roll_back(session, run_id, uuid.UUID(str(thread_id)))
+        return True
+
     async def _next_seq(self, run_id: uuid.UUID) -> int:
         """Where a (retried) run's stream continues."""
         async with self.res.db.sessions() as session:
@@ -302,11 +331,10 @@ class Worker:
         async def drive() -> None:
             # values give the outputs, updates carry interrupts: no state read after the run
             modes: Any = streaming.graph_modes(requested or [])
-            async for mode, chunk in graph.astream(
-                payload, start, context=context, stream_mode=modes, durability=durability, **breakpoints
-            ):
+            options = {"context": context, "stream_mode": modes, "durability": durability, **breakpoints}
+            async for mode, chunk in self._chunks(graph, payload, start, options, recorder):
                 if recorder is not None:
-                    await recorder.record(streaming.events_for(recorder.requested, mode, chunk))
+                    await recorder.record(recorder.shape(mode, chunk))
                 if mode == "values" and isinstance(chunk, dict):
                     last_values.clear()
                     last_values.update(chunk)
@@ -345,6 +373,9 @@ class Worker:
             bound.error("run.error", error=error["error"], message=error["message"])
         finally:
             beat.cancel()
+        if status == "interrupted" and await self._rolled_back(run_id, thread_id, token):
+            bound.info("run.rolled_back")
+            return
         if recorder is not None and error is not None:
             await recorder.record([("error", error)])
         values = jsonable(last_values)

@@ -225,8 +225,6 @@ async def create(
         raise InvalidInput(
             "command.update and command.goto are not supported; use command.resume", code="unsupported_option"
         )
-    if body.multitask_strategy == "rollback":
-        raise InvalidInput("multitask_strategy rollback is not supported", code="unsupported_option")
 
     thread, active = await run_queue.lock_thread(session, thread_id)
     if thread is None:
@@ -278,10 +276,10 @@ async def create(
                 raise ThreadBusy(
                     "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
                 )
-            if body.multitask_strategy == "interrupt":
+            if body.multitask_strategy in ("interrupt", "rollback"):
+                rollback = body.multitask_strategy == "rollback"
                 for active_id in active:
-                    if not await run_queue.cancel_pending(session, active_id):
-                        await run_queue.request_cancel(session, active_id)
+                    await _stop(session, active_id, rollback=rollback)
 
     if stream_modes:
         kwargs["stream"] = {"modes": stream_modes}
@@ -495,16 +493,33 @@ def result(run: Run) -> dict[str, Any]:
     return run.output or {}
 
 
-async def cancel(session: AsyncSession, principal: Principal, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+async def _stop(session: AsyncSession, run_id: uuid.UUID, *, rollback: bool) -> bool:
+    """Stop an active run: a pending one at once (deleted outright for a rollback), a running one
+    through its worker (which erases it after it stops, for a rollback). True if it was pending."""
+    if rollback:
+        if await run_queue.delete_pending(session, run_id):
+            return True
+        await run_queue.request_cancel(session, run_id, rollback=True)
+        return False
+    if await run_queue.cancel_pending(session, run_id):
+        return True
+    await run_queue.request_cancel(session, run_id)
+    return False
+
+
+async def cancel(
+    session: AsyncSession, principal: Principal, thread_id: uuid.UUID, run_id: uuid.UUID, *, rollback: bool = False
+) -> Run:
     """Cancel a run whatever it is doing now. The status read first may be stale (a worker can
     claim the run between that read and the cancel), so a pending-cancel that finds the run no
-    longer pending asks the running attempt to stop instead: a cancel is never lost."""
+    longer pending asks the running attempt to stop instead: a cancel is never lost. With
+    ``rollback`` the run is then deleted with every checkpoint it made (``run_queue.roll_back``)."""
     run = await get_visible(session, principal, thread_id, run_id)
     if principal.role == "coach":
         raise Forbidden("coach keys cannot cancel runs")
     if run.status in run_queue.TERMINAL:
         return run
-    if await run_queue.cancel_pending(session, run_id):
+    if await _stop(session, run_id, rollback=rollback):
         thread = await threads.get_visible(session, principal, thread_id, lock=True)
         await run_queue.set_thread_after_run(
             session,
@@ -513,12 +528,10 @@ async def cancel(session: AsyncSession, principal: Principal, thread_id: uuid.UU
             values=thread.values,
             interrupts=thread.interrupts,
         )
-    else:
-        await run_queue.request_cancel(session, run_id)
     return run
 
 
-async def cancel_many(session: AsyncSession, principal: Principal, body: RunsCancel) -> int:
+async def cancel_many(session: AsyncSession, principal: Principal, body: RunsCancel, *, rollback: bool = False) -> int:
     """``runs.cancel_many``: the runs named on one thread (all its active runs if none are named),
     or every pending/running run the caller may see by status. Each is cancelled as ``cancel``
     does, threads locked in one order (no two bulk cancels deadlock); returns how many."""
@@ -545,7 +558,7 @@ async def cancel_many(session: AsyncSession, principal: Principal, body: RunsCan
         if missing:
             raise NotFound(f"run {sorted(map(str, missing))[0]} not found", code="run_not_found")
     for thread_id, run_id in found:
-        await cancel(session, principal, thread_id, run_id)
+        await cancel(session, principal, thread_id, run_id, rollback=rollback)
     return len(found)
 
 

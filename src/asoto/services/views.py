@@ -38,7 +38,7 @@ _MEMBER_STATE_EXTRAS: Mapping[str, tuple[str, ...]] = {"coaching": ("messages",)
 
 
 # stream modes that carry the graph's whole state (drafts too, on built-in flows)
-WHOLE_STATE_MODES = ("debug", "tasks", "checkpoints")
+WHOLE_STATE_MODES = ("debug", "tasks", "checkpoints", "events")  # events: every node's input and output
 
 
 def sees_drafts(principal: Principal) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from asoto.api.deps import CallerDep, HubDep, ResourcesDep
 from asoto.api.schemas import MAX_OFFSET, RunCreate, RunsCancel
-from asoto.errors import InvalidInput
+from asoto.errors import InvalidInput, NotFound
 from asoto.persistence.models import Run
 from asoto.runtime import streaming
 from asoto.runtime.notify import NotificationHub
@@ -205,12 +206,11 @@ async def cancel(
     wait: bool = Query(False),
     action: Literal["interrupt", "rollback"] = Query("interrupt"),
 ) -> Response:
-    if action == "rollback":
-        raise InvalidInput("cancel action rollback is not supported; use interrupt", code="unsupported_option")
     async with res.db.sessions.begin() as session:
-        run = await runs.cancel(session, caller, thread_id, run_id)
+        run = await runs.cancel(session, caller, thread_id, run_id, rollback=action == "rollback")
     if wait:
-        await runs.wait(res, hub, run.run_id)
+        with contextlib.suppress(NotFound):  # a rolled-back run is gone once it has stopped
+            await runs.wait(res, hub, run.run_id)
         return Response(status_code=204)
     return Response(status_code=202)
 
@@ -229,8 +229,6 @@ async def cancel_many(
     caller: CallerDep,
     action: Literal["interrupt", "rollback"] = Query("interrupt"),
 ) -> Response:
-    if action == "rollback":
-        raise InvalidInput("cancel action rollback is not supported; use interrupt", code="unsupported_option")
     async with res.db.sessions.begin() as session:
-        await runs.cancel_many(session, caller, body)
+        await runs.cancel_many(session, caller, body, rollback=action == "rollback")
     return Response(status_code=204)
