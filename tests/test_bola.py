@@ -163,5 +163,7 @@ async def test_another_members_key_reaches_nothing_of_a_member_on_any_route(api:
         "/store/items", params={"namespace": ".".join(namespace), "key": "k"}, headers=api.as_key(owner_key)
     )
     assert kept.json()["value"]["text"] == MEMORY
-    crons = await api.client.post("/runs/crons/count", json={}, headers=api.as_key(owner_key))
+    crons = await api.client.post(
+        "/runs/crons/count", json={"assistant_id": "log_feedback"}, headers=api.as_key(owner_key)
+    )
     assert crons.json() == 1

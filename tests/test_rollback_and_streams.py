@@ -24,6 +24,7 @@ import operator
 from typing import Annotated, TypedDict
 
 from langchain_core.messages import AIMessage
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.types import interrupt
@@ -38,6 +39,7 @@ class S(TypedDict, total=False):
 
 
 async def first(state: S) -> S:
+    get_stream_writer()({"progress": f"first {state['n']}"})
     return {"log": [f"first:{state['n']}"]}
 
 
@@ -148,7 +150,7 @@ async def test_rollback_erases_a_run_as_if_it_had_not_been_made(
         assert (await client.threads.get_state(thread))["values"] == state_before
 
 
-async def test_events_and_messages_stream_modes(
+async def test_events_messages_and_custom_stream_modes(
     settings: Settings, db_uri: str, embedder: Any, resources: Resources, tmp_path: Path
 ) -> None:
     member = await first_member(resources)
@@ -180,6 +182,9 @@ async def test_events_and_messages_stream_modes(
         assert meta["m2"]["metadata"]["langgraph_node"] == "slow"
         [complete] = [p.data for p in parts if p.event == "messages/complete"]
         assert complete[0]["content"] == "できました: 2" and complete[0]["id"] == "m2"
+
+        parts = [p async for p in client.runs.stream(thread, "slow", input={"n": 3, "pause": 0}, stream_mode="custom")]
+        assert [p.data for p in parts if p.event == "custom"] == [{"progress": "first 3"}]
 
         # on a built-in flow the events carry drafts: a member may not ask for them
         coaching = (await client.threads.create())["thread_id"]

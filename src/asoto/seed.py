@@ -369,6 +369,7 @@ async def seed_community(
                 "locale": "en" if english else "ja",
                 "cluster": cluster,
                 "match_opt_in": rng.random() < 0.4,
+                "weekly_checkin": i % 4 == 1,  # a quarter opt in (not drawn: the rest of the seed stays as it was)
                 "active": rng.random() > 0.05,
                 "last_active_at": now - timedelta(days=rng.randint(0, 40)),
                 "created_at": now - timedelta(days=rng.randint(60, 400)),
