@@ -84,21 +84,22 @@ async def test_crons_through_the_sdk_with_each_role(
         )
         assert on_thread["thread_id"] == thread["thread_id"] and on_thread["timezone"] == "UTC"
 
-        assert await member.crons.count() == 2
+        assert await member.crons.count(assistant_id="log_feedback") == 2
         assert await member.crons.count(thread_id=thread["thread_id"]) == 1
         found = await member.crons.search(assistant_id="log_feedback", sort_by="next_run_date", sort_order="asc")
         assert [c["cron_id"] for c in found] == sorted(
             [made["cron_id"], on_thread["cron_id"]],
             key=lambda cid: next(c["next_run_date"] for c in found if c["cron_id"] == cid),
         )
-        assert await member.crons.search(select=["cron_id", "schedule"], limit=1) in (
+        assert await member.crons.search(assistant_id="log_feedback", select=["cron_id", "schedule"], limit=1) in (
             [{"cron_id": made["cron_id"], "schedule": made["schedule"]}],
             [{"cron_id": on_thread["cron_id"], "schedule": on_thread["schedule"]}],
         )
         # coaches and admins read all (the product's own schedules among them)
         assert await coach.crons.count(assistant_id="log_feedback") == 2
         assert await admin.crons.count(metadata={"purpose": "毎晩のふりかえり"}) == 1
-        assert await other.crons.count() == 0 and await other.crons.search() == []
+        assert await other.crons.count(assistant_id="log_feedback") == 0
+        assert await other.crons.search(assistant_id="log_feedback") == []
 
         updated = await member.crons.update(made["cron_id"], schedule="0 22 * * *", enabled=False, end_time=None)
         assert updated["schedule"] == "0 22 * * *" and not updated["enabled"] and updated["end_time"] is None
@@ -166,10 +167,10 @@ async def test_crons_through_the_sdk_with_each_role(
             assert (answer.status_code, answer.json()["code"]) == (404, "cron_not_found")
             answer = await http.post("/runs/crons/search", json={"select": ["password"]})
             assert (answer.status_code, answer.json()["code"]) == (422, "invalid_input")
-        assert await member.crons.count() == 2  # nothing made by a refused request
+        assert await member.crons.count(assistant_id="log_feedback") == 2  # nothing made by a refused request
 
         await member.crons.delete(made["cron_id"])
-        assert await member.crons.count() == 1
+        assert await member.crons.count(assistant_id="log_feedback") == 1
         await member.threads.delete(thread["thread_id"])  # a thread's crons go with it
         assert await admin.crons.count(assistant_id="log_feedback") == 0
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from asoto.tools.text import has_forbidden_control
@@ -203,6 +204,45 @@ class DecisionBody(Body):
 
 
 # --- the Store (long-term memory) --------------------------------------------------------------
+FILTER_OPERATORS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"}
+
+
+def _beyond_json(value: Any, path: str = "$") -> str | None:
+    """Where a value has a number the store's JSON encoder (orjson) refuses: an integer past 64
+    bits or a float that is not finite (found by Schemathesis: each was a 500)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return path
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        return next((p for k, v in value.items() if (p := _beyond_json(v, f"{path}.{k}"))), None)
+    if isinstance(value, list):
+        return next((p for i, v in enumerate(value) if (p := _beyond_json(v, f"{path}[{i}]"))), None)
+    return None
+
+
+def _json_safe(value: Any) -> Any:
+    bad = _beyond_json(value)
+    if bad:
+        raise PydanticCustomError("json_number", "the number at {path} is out of range", {"path": bad})
+    return value
+
+
+def _store_filter(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``{field: value}`` or ``{field: {"$gt": value, …}}`` with the store's six operators."""
+    for field, condition in (value or {}).items():
+        if isinstance(condition, dict):
+            unknown = set(condition) - FILTER_OPERATORS
+            if unknown or not condition:
+                raise PydanticCustomError(
+                    "store_filter",
+                    "filter {field}: use a value or operators among $eq, $ne, $gt, $gte, $lt, $lte",
+                    {"field": field},
+                )
+    return _json_safe(value)
+
 # a label: what the SDK can send back in a GET (it joins labels with ".")
 Label = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^.]+$")]
 Namespace = Annotated[list[Label], Field(max_length=10)]
@@ -211,7 +251,7 @@ Namespace = Annotated[list[Label], Field(max_length=10)]
 class StorePut(Body):
     namespace: Annotated[list[Label], Field(min_length=1, max_length=10)]
     key: str = Field(min_length=1, max_length=512)
-    value: dict[str, Any]
+    value: Annotated[dict[str, Any], AfterValidator(_json_safe)]
     index: Literal[False] | list[str] | None = None  # False: not embedded; a list: these fields only
     ttl: float | None = Field(default=None, gt=0, description="minutes")
 
@@ -223,7 +263,7 @@ class StoreDelete(Body):
 
 class StoreSearch(Body):
     namespace_prefix: Namespace = Field(default_factory=list)
-    filter: dict[str, Any] | None = None
+    filter: Annotated[dict[str, Any] | None, AfterValidator(_store_filter)] = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=100_000)
     query: str | None = Field(default=None, max_length=8_000)
