@@ -41,12 +41,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _step(text: str) -> None:
+    """A line per step, so no wait is silent: on a terminal, a pipe or a CI log alike."""
+    out.print(f"[dim]… {text}[/dim]", highlight=False)
+
+
 async def _prepare(settings: Settings) -> tuple[str, str, dict[str, Any]]:
+    _step("データベースとオフラインモデルを準備しています")
     async with open_resources(settings) as res:
         async with res.db.sessions.begin() as session:
             if not await community_size(session):
-                out.print("[dim]コミュニティを作成しています（初回のみ）…[/dim]")
-                report = await seed_community(session, res.embedder, seed=7)
+                _step("コミュニティを作成しています（初回のみ、30秒ほど）")
+                with out.status("コミュニティを作成しています…"):
+                    report = await seed_community(session, res.embedder, seed=7, on_stage=_step)
                 out.print(
                     f"[dim]メンバー {report.members} 人・ログ {report.logs} 件・イベント {report.events} 件[/dim]"
                 )

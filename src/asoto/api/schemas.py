@@ -243,6 +243,7 @@ def _store_filter(value: dict[str, Any] | None) -> dict[str, Any] | None:
                 )
     return _json_safe(value)
 
+
 # a label: what the SDK can send back in a GET (it joins labels with ".")
 Label = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^.]+$")]
 Namespace = Annotated[list[Label], Field(max_length=10)]

@@ -31,6 +31,7 @@ from asoto.persistence import embedded, migrate
 from asoto.persistence.checkpointer import make_saver
 from asoto.persistence.database import Database, checkpoint_pool
 from asoto.persistence.store import make_store
+from asoto.runtime.metrics import MeteredModel, ProviderTally
 from asoto.safety import RiskGate
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,7 @@ class Resources:
     embedder: Embedder
     model: StructuredModel
     risk: RiskGate
+    tally: ProviderTally = field(default_factory=ProviderTally)  # this process's provider calls
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
     flows: dict[str, Flow] = field(default_factory=dict)
     approval_subgraph: Any = None
@@ -103,7 +105,8 @@ async def open_resources(
     if migrate_first:
         await prepare_database(settings, uri)
     embedder = embedder or make_embedder(settings)
-    model = model or make_model(settings, embedder)
+    tally = ProviderTally()
+    model = MeteredModel(model or make_model(settings, embedder), tally)
     db = Database.connect(uri, pool_size=max(5, settings.pool_max_size // 2))
     try:
         async with checkpoint_pool(uri, max_size=settings.pool_max_size) as pool:
@@ -117,6 +120,7 @@ async def open_resources(
                 store=make_store(pool, embedder, settings),
                 embedder=embedder,
                 model=model,
+                tally=tally,
                 risk=RiskGate.load(embedder if isinstance(embedder, OfflineEmbedder) else OfflineEmbedder()),
             )
             res.approval_subgraph = approval.builder.compile(name="approval")  # checkpointer: the parent's

@@ -28,7 +28,7 @@ from asoto.persistence import retention, run_queue
 from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
 from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG, is_unavailable
 from asoto.persistence.models import Run, RunEvent
-from asoto.runtime import streaming, webhooks
+from asoto.runtime import metrics, streaming, webhooks
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
 from asoto.serialize import jsonable, state_interrupts
@@ -78,12 +78,15 @@ class Worker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        with contextlib.suppress(Exception):  # the last counts of a stopping worker, if the database is there
+            await self.flush_metrics()
         await self._http.aclose()
 
     async def _run_loop(self) -> None:
         poll = self.res.settings.worker_poll_s
         lease = self.res.settings.run_lease_s
         next_sweep = next_approvals = next_prune = next_store_sweep = next_cron = next_schedules = 0.0
+        next_metrics = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self.hub.new_run.clear()
@@ -103,6 +106,9 @@ class Worker:
                 if loop.time() >= next_cron:
                     next_cron = loop.time() + self.res.settings.cron_poll_s
                     await self.fire_crons()
+                if loop.time() >= next_metrics:
+                    next_metrics = loop.time() + metrics.FLUSH_S
+                    await self.flush_metrics()
                 if loop.time() >= next_store_sweep:
                     next_store_sweep = loop.time() + self.res.settings.store_sweep_min * 60
                     await self.sweep_store()
@@ -148,6 +154,11 @@ class Worker:
         changed = await schedules.sync(self.res)
         if any(changed.values()):
             log.info("schedules.synced", **changed)
+
+    async def flush_metrics(self) -> None:
+        """Add this process's provider calls to the deployment's totals (``runtime.metrics``)."""
+        async with self.res.db.sessions.begin() as session:
+            await metrics.flush(session, self.res.tally)
 
     async def sweep_store(self) -> None:
         """Delete store items past their TTL (any replica; a delete twice deletes nothing)."""

@@ -1,13 +1,15 @@
-"""Health (always open) and server information (open only with ``ASOTO_PUBLIC_DOCS``)."""
+"""Health (always open), server information (open only with ``ASOTO_PUBLIC_DOCS``) and metrics."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 
 from asoto import __version__
-from asoto.api.deps import ResourcesDep, get_principal
+from asoto.api.deps import CallerDep, ResourcesDep, get_principal
+from asoto.errors import Forbidden
+from asoto.runtime import metrics
 
 router = APIRouter(tags=["meta"])
 
@@ -24,9 +26,19 @@ async def info(request: Request, res: ResourcesDep) -> dict[str, Any]:
     return {
         "version": __version__,
         "server": "asoto",
-        "flags": {"assistants": True, "crons": False, "langsmith": False, "store": False},
+        "flags": {"assistants": True, "crons": True, "langsmith": False, "store": True},
         "models": {"chat": res.model.model_id, "offline": res.model.offline, "embeddings": res.embedder.model_id},
     }
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus(res: ResourcesDep, caller: CallerDep) -> Response:
+    """Prometheus' text format, for the whole deployment (``runtime.metrics`` reads Postgres)."""
+    if not caller.acts_for_anyone:
+        raise Forbidden("metrics are for admin and service keys", code="forbidden")
+    async with res.db.sessions() as session:
+        body = metrics.exposition(await metrics.families(session))
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def add_private_openapi(app: FastAPI) -> None:
