@@ -261,7 +261,11 @@ async def test_runs_stream_delivers_metadata_messages_values_and_the_interrupt(
             assert r.headers["location"].endswith("/stream")
             bad = await raw.post(
                 f"/threads/{thread}/runs/stream",
-                json={"assistant_id": "coaching", "command": {"resume": {"message": "x"}}, "stream_mode": ["lifecycle"]},
+                json={
+                    "assistant_id": "coaching",
+                    "command": {"resume": {"message": "x"}},
+                    "stream_mode": ["lifecycle"],
+                },
             )
             assert (bad.status_code, bad.json()["code"]) == (422, "unsupported_option")
             # whole-state streams carry the drafts a coach checks first: not for a member's key

@@ -86,6 +86,9 @@ def test_readme_flow_from_an_empty_database(pg_server_uri: str, tmp_path: Path) 
         _refused(env, "member_id_required", "keys", "create", "--role", "member")
         demo = _asoto(env, "demo").stdout
         assert "デモ完了" in demo and "published" in demo and "suicidal" in demo and "オフライン" in demo
+        # every wait is announced before it starts (the first demo had 11 s and 27 s of silence)
+        steps = [line for line in demo.splitlines() if line.startswith("… ")]
+        assert [s[2:6] for s in steps] == ["データベ", "API ", "1件目の", "2件目の"], demo
         mermaid = _asoto(env, "graph", "show", "log_feedback").stdout
         assert "review" in mermaid and "risk_check" in mermaid
         # a picture of a thread the demo ran: its path highlighted; an unknown thread: one line, exit 2

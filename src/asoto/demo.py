@@ -104,34 +104,40 @@ async def run_demo(settings: Settings, *, port: int = 0) -> None:
     service_key, coach_key, member = await _prepare(settings)
     port = port or _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    _step("API とワーカーを起動しています（オフラインモデルの読み込みを含む）")
     serving = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            if serving.done():
-                serving.result()
-            await asyncio.sleep(0.05)
+        with out.status("API を起動しています…"):
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                await asyncio.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
         out.print(f"API: {base}  (OpenAPI: {base}/docs)  メンバー: {member['name']}")
         async with (
             httpx.AsyncClient(base_url=base, headers={"x-api-key": service_key}) as svc,
             httpx.AsyncClient(base_url=base, headers={"x-api-key": coach_key}) as coach,
         ):
+            _step("1件目のログにAIがフィードバックを書いています")
             thread = (await svc.post("/threads", json={"metadata": {"demo": True}})).json()
-            values = await _wait(
-                svc,
-                thread["thread_id"],
-                {"assistant_id": "log_feedback", "input": {"member_id": member["member_id"], "log": ORDINARY}},
-            )
+            with out.status("フィードバックを作成中…"):
+                values = await _wait(
+                    svc,
+                    thread["thread_id"],
+                    {"assistant_id": "log_feedback", "input": {"member_id": member["member_id"], "log": ORDINARY}},
+                )
             out.print("\n[bold]1. ふつうのログ[/bold]")
             out.print(f"「{ORDINARY['content']}」")
             _show_result("AIフィードバック（そのまま公開）", values)
 
+            _step("2件目のログを読み、リスクを確かめています")
             thread = (await svc.post("/threads", json={"metadata": {"demo": True}})).json()
-            values = await _wait(
-                svc,
-                thread["thread_id"],
-                {"assistant_id": "log_feedback", "input": {"member_id": member["member_id"], "log": RISKY}},
-            )
+            with out.status("リスクを確認中…"):
+                values = await _wait(
+                    svc,
+                    thread["thread_id"],
+                    {"assistant_id": "log_feedback", "input": {"member_id": member["member_id"], "log": RISKY}},
+                )
             out.print("\n[bold]2. リスクのあるログ[/bold]")
             out.print(f"「{RISKY['content']}」")
             [pending] = values["__interrupt__"]
