@@ -1,5 +1,5 @@
-"""The README's curl block for coaches, run as written by bash and curl against a live server
-(only the port differs): copy-pasting it lists what waits and publishes a coach's edit."""
+"""The README's snippets run as written against a live server (only the port differs): the
+coaches' curl block by bash and curl, and every Python block in order, as one session."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .apptools import live_server
 from .conftest import RISKY_LOG, first_member, make_key
 
 README = Path(__file__).parents[1] / "README.md"
+EXAMPLES = Path(__file__).parents[1] / "examples" / "langgraph.json"
 
 
 def _coach_block() -> str:
@@ -77,3 +79,41 @@ async def test_the_readmes_curl_block_lists_and_edits_as_written(
             )
             assert partial.status_code == 422, partial.text
             assert partial.json()["code"] == "invalid_decision" and "affirmation" in partial.json()["detail"]
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+async def test_the_readmes_python_blocks_run_as_written_in_order(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every ```python block, in order, as one session would run them (top-level ``await`` as in a
+    notebook or ``python -m asyncio``), with the names the README says where they come from: the
+    keys made as the README makes them, and a member's id from ``asoto members list``. Only the
+    server's port differs. The examples' ``langgraph.json`` is served, as its section says."""
+    member = await first_member(resources)
+    names: dict[str, Any] = {
+        "KEY": await make_key(resources, "service"),
+        "COACH": await make_key(resources, "coach"),
+        "MEMBER_ID": str(member.id),
+        "MEMBER_KEY": await make_key(resources, "member", member.id),
+    }
+    served = settings.model_copy(update={"graphs_config": EXAMPLES, "rate_requests_per_s": 0})
+    blocks = _python_blocks()
+    assert len(blocks) >= 6
+    with live_server(served, db_uri, embedder) as url:
+        for i, block in enumerate(blocks):
+            code = block.replace("http://127.0.0.1:2024", url)
+            wrapped = "async def __block():\n" + textwrap.indent(code, "    ") + "\n    return locals()\n"
+            scope: dict[str, Any] = dict(names)
+            exec(compile(wrapped, f"README.md python block {i}", "exec"), scope)  # the README's own code
+            try:
+                names.update(await scope["__block"]())
+            except Exception as exc:  # say which block, with its code
+                raise AssertionError(f"README python block {i} failed: {exc!r}\n{block}") from exc
+    printed = capsys.readouterr().out
+    assert "metadata" in printed and "messages" in printed  # the coaching block's stream, printed
+    assert names["values"]  # the last values the blocks read
+    assert names["found"]["items"][0]["key"] == "run"  # the store block's search
+    assert names["casual"]["graph_id"] == "thanks_note"
