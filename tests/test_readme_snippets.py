@@ -117,3 +117,18 @@ async def test_the_readmes_python_blocks_run_as_written_in_order(
     assert names["values"]  # the last values the blocks read
     assert names["found"]["items"][0]["key"] == "run"  # the store block's search
     assert names["casual"]["graph_id"] == "thanks_note"
+
+
+def test_the_repos_docs_stand_alone() -> None:
+    """The README, docs and pyproject name no file outside the repository (they pointed at design
+    notes a clone does not have), and every file the README links to or names in ``bench/``,
+    ``docs/`` or ``examples/`` exists."""
+    root = README.parent
+    texts = {p: p.read_text(encoding="utf-8") for p in [README, root / "pyproject.toml", *root.glob("docs/*.md")]}
+    for path, text in texts.items():
+        assert not re.search(r"shared/|DESIGN\.md|\.\./", text), path
+    named = set(re.findall(r"\]\(([^)#:]+)\)", texts[README]))
+    named |= set(re.findall(r"`((?:bench|docs|examples)/[\w./-]+)`", texts[README]))
+    assert named
+    for name in named:
+        assert (root / name).exists(), name

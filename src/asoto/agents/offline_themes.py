@@ -1,7 +1,7 @@
 """What the offline responder knows: themes with exemplar sentences and reply templates.
 
-Exemplars come from the measured probe in shared/reference/offline-models.md (nearest-centroid
-theme accuracy 44/48 with the offline embedder). Templates take ``{quote}``, the member's own
+Exemplars come from a measured probe of the offline embedder (nearest-centroid theme accuracy
+44/48 on Japanese reflection sentences). Templates take ``{quote}``, the member's own
 words, so the reply is about the log, not generic.
 """
 
