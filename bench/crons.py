@@ -76,7 +76,7 @@ async def main(n: int, rounds: int) -> None:
             tick = now + timedelta(minutes=r + 1, seconds=1)
             async with res.db.sessions.begin() as session:  # every cron due at this tick
                 await session.execute(update(Cron).values(next_run_at=tick - timedelta(seconds=1)))
-            for order in ((direct, fired) if r % 2 == 0 else (fired, direct)):
+            for order in (direct, fired) if r % 2 == 0 else (fired, direct):
                 with counted(res) as statements:
                     started = time.perf_counter()
                     if order is fired:

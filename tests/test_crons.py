@@ -31,6 +31,7 @@ from .apptools import live_server
 from .conftest import ORDINARY_LOG, first_member, make_key
 
 BASE = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)  # before any tick a real clock makes
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -281,3 +282,16 @@ async def test_the_product_schedules_follow_opt_ins(resources: Resources) -> Non
         assert member is not None
         member.weekly_checkin = False
     assert await schedules.sync(resources) == {"made": 0, "dropped": 1}
+    # the rows sync builds are crons like any other: due, each product's fires a run, not a refusal
+    async with resources.db.sessions.begin() as session:
+        picked = [
+            (await session.scalars(select(Cron).where(Cron.schedule_key.like(f"{p.name}:%")).limit(1))).one()
+            for p in schedules.SCHEDULES
+        ]
+        await session.execute(
+            update(Cron).where(Cron.cron_id.in_([c.cron_id for c in picked])).values(next_run_at=LONG_AGO)
+        )
+    assert await crons.fire_due(resources, LONG_AGO + timedelta(seconds=1)) == len(schedules.SCHEDULES)
+    for cron in picked:
+        [run] = await _runs_of(resources, str(cron.cron_id))
+        assert run.graph_id == cron.assistant_id and run.created_by == "system:schedules"

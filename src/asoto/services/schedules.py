@@ -15,13 +15,14 @@ cron routes refuse a member's edit of one (``cron_managed``).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 
-from asoto.api.schemas import CronCreate
 from asoto.persistence.models import Cron, Member
 from asoto.runtime.resources import Resources
 from asoto.services import crons
@@ -46,6 +47,34 @@ class ProductSchedule:
     def key(self, member: Member) -> str:
         return f"{self.name}:{member.id}"
 
+    def row(self, member: Member, key: str, tick: datetime, now: datetime) -> dict[str, Any]:
+        """The cron, as ``crons.create`` would store it for the system's service key."""
+        return {
+            "cron_id": uuid.uuid4(),
+            "assistant_id": self.assistant_id,
+            "graph_id": self.assistant_id,
+            "thread_id": None,
+            "schedule": self.schedule,
+            "timezone": TOKYO,
+            "payload": {
+                "assistant_id": self.assistant_id,
+                "input": self.input_for(member),
+                "metadata": {"schedule": self.name},
+                "multitask_strategy": "enqueue",
+            },
+            "metadata_": {"schedule": self.name},
+            "on_run_completed": "delete",
+            "end_time": None,
+            "enabled": True,
+            "next_run_at": tick,
+            "user_id": SYSTEM.id,
+            "owner_role": SYSTEM.role,
+            "owner_member_id": member.id,
+            "schedule_key": key,
+            "created_at": now,
+            "updated_at": now,
+        }
+
 
 SCHEDULES = (
     ProductSchedule("weekly_checkin", "coaching", "0 9 * * 1", Member.weekly_checkin),
@@ -54,8 +83,12 @@ SCHEDULES = (
 
 
 async def sync(res: Resources) -> dict[str, int]:
-    """Make the missing schedules and drop those of members who opted out or left."""
+    """Make the missing schedules and drop those of members who opted out or left: per product,
+    one read and at most one delete and one insert, so every worker can run it at start. The
+    rows are built here, not through ``crons.create``: their runs are the engine's own, known
+    good (``tests/test_crons.py`` fires them), and a dry run per member made a start slow."""
     made = dropped = 0
+    now = res.clock()
     for product in SCHEDULES:
         async with res.db.sessions.begin() as session:
             wanted = {
@@ -68,20 +101,17 @@ async def sync(res: Resources) -> dict[str, int]:
             if stale:
                 await session.execute(delete(Cron).where(Cron.schedule_key.in_(stale)))
                 dropped += len(stale)
-        for key in sorted(set(wanted) - existing):
-            member = wanted[key]
-            body = CronCreate(
-                assistant_id=product.assistant_id,
-                schedule=product.schedule,
-                timezone=TOKYO,
-                input=product.input_for(member),
-                metadata={"schedule": product.name},
-                on_run_completed="delete",
-            )
-            try:
-                async with res.db.sessions.begin() as session:
-                    await crons.create(res, session, SYSTEM, body, schedule_key=key)
-                made += 1
-            except IntegrityError:  # another worker made it first
+            missing = sorted(set(wanted) - existing)
+            if not missing:
                 continue
+            tick = crons.next_tick(product.schedule, TOKYO, now)
+            rows = [product.row(wanted[key], key, tick, now) for key in missing]
+            # another worker may insert the same keys at the same time: theirs stand
+            inserted = await session.scalars(
+                insert(Cron)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=[Cron.schedule_key])
+                .returning(Cron.cron_id)
+            )
+            made += len(inserted.all())
     return {"made": made, "dropped": dropped}
