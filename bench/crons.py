@@ -24,6 +24,7 @@ from sqlalchemy import event, select, update
 from asoto.agents.embeddings import OfflineEmbedder
 from asoto.api.schemas import CronCreate, RunCreate
 from asoto.config import Settings
+from asoto.logs import configure_logging
 from asoto.persistence import embedded
 from asoto.persistence.models import Cron, Member
 from asoto.runtime.resources import Resources, open_resources
@@ -55,6 +56,7 @@ async def main(n: int, rounds: int) -> None:
     server = embedded.start_embedded(tmp / "pgdata")
     uri = embedded.ensure_database(server.get_uri(), "bench")
     settings = Settings(home=tmp, database_url=uri, log_level="WARNING", rate_active_runs_per_member=0)
+    configure_logging(settings)  # warnings only: a line per fired tick would be timed too
     embedder = OfflineEmbedder()
     now = datetime(2027, 1, 1, tzinfo=UTC)
     async with open_resources(settings, uri=uri, embedder=embedder) as res:
