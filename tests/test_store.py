@@ -116,6 +116,9 @@ async def test_store_through_the_sdk_with_each_role(
                 assert (answer.status_code, answer.json()["code"]) == (status, code), (method, body, answer.text)
             gets = [
                 ({"namespace": "members..x", "key": "k"}, 422, "invalid_namespace"),
+                ({"namespace": "members." + "x" * 129, "key": "k"}, 422, "invalid_namespace"),
+                ({"namespace": "members.a\x00b", "key": "k"}, 422, "invalid_text"),
+                ({"namespace": ".".join(mine), "key": "k\x00"}, 422, "invalid_text"),
                 ({"namespace": ".".join(mine)}, 422, "invalid_input"),  # no key
             ]
             for params, status, code in gets:

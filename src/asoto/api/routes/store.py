@@ -10,6 +10,7 @@ from asoto.api.deps import CallerDep, ResourcesDep
 from asoto.api.schemas import StoreDelete, StoreNamespaces, StorePut, StoreSearch
 from asoto.errors import InvalidInput
 from asoto.services import store
+from asoto.tools.text import has_forbidden_control
 
 router = APIRouter(tags=["store"])
 
@@ -29,8 +30,10 @@ async def get_item(
     refresh_ttl: bool | None = None,
 ) -> dict[str, Any] | None:
     labels = tuple(namespace.split("."))
-    if any(not label for label in labels):
-        raise InvalidInput("namespace labels must be non-empty, joined by '.'", code="invalid_namespace")
+    if any(not label or len(label) > 128 for label in labels):
+        raise InvalidInput("namespace labels must be 1–128 characters, joined by '.'", code="invalid_namespace")
+    if has_forbidden_control(namespace) or has_forbidden_control(key):  # Postgres text holds no NUL
+        raise InvalidInput("namespace and key must not contain NUL or control characters", code="invalid_text")
     return await store.get(res.store, caller, labels, key, refresh_ttl)
 
 
