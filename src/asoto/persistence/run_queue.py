@@ -301,6 +301,25 @@ async def set_thread_after_run(
     )
 
 
+async def settle_thread(session: AsyncSession, thread_id: uuid.UUID) -> None:
+    """A thread after a run was taken away unfinished (cancelled before it started, or rolled
+    back): its values and interrupts are as the last finished run left them; only the status
+    follows (``busy`` while another run is active, else waiting or idle)."""
+    state = (
+        await session.execute(
+            select(Thread.values, Thread.interrupts).where(Thread.thread_id == thread_id).with_for_update()
+        )
+    ).one_or_none()
+    if state is not None:
+        await set_thread_after_run(
+            session,
+            thread_id,
+            status="interrupted" if state.interrupts else "idle",
+            values=state.values,
+            interrupts=state.interrupts,
+        )
+
+
 async def release(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID) -> bool:
     """Hand a run back at once (a draining worker): pending again, lease cleared, the attempt not
     counted against ``max_attempts``; the next worker continues from the last checkpoint."""
@@ -429,8 +448,11 @@ async def delete_pending(session: AsyncSession, run_id: uuid.UUID) -> bool:
     return done is not None
 
 
-async def rollback_asked(session: AsyncSession, run_id: uuid.UUID) -> bool:
-    return bool(await session.scalar(select(Run.kwargs["rollback"].as_boolean()).where(Run.run_id == run_id)))
+async def rollback_asked(session: AsyncSession, run_id: uuid.UUID, token: uuid.UUID) -> bool:
+    """Whether a stopped attempt, still holding its lease (``token``; locked here until the
+    transaction ends), was cancelled with ``rollback``."""
+    asked = select(Run.kwargs["rollback"].as_boolean()).where(Run.run_id == run_id, Run.lease_token == token)
+    return bool(await session.scalar(asked.with_for_update()))
 
 
 _ROLLED_BACK_CHECKPOINTS = text("""
@@ -464,17 +486,5 @@ async def roll_back(session: AsyncSession, run_id: uuid.UUID, thread_id: uuid.UU
         )
     await session.execute(_ROLLED_BACK_WRITES, {"thread": thread})
     await session.execute(delete(Run).where(Run.run_id == run_id))
-    state = (
-        await session.execute(
-            select(Thread.values, Thread.interrupts).where(Thread.thread_id == thread_id).with_for_update()
-        )
-    ).one_or_none()
-    if state is not None:
-        await set_thread_after_run(
-            session,
-            thread_id,
-            status="interrupted" if state.interrupts else "idle",
-            values=state.values,
-            interrupts=state.interrupts,
-        )
+    await settle_thread(session, thread_id)
     await notify(session, CH_RUN_DONE, run)

@@ -52,7 +52,7 @@ class Resources:
     embedder: Embedder
     model: StructuredModel
     risk: RiskGate
-    tally: ProviderTally = field(default_factory=ProviderTally)  # this process's provider calls
+    tally: ProviderTally  # this process's provider calls: the one ``model`` counts into
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
     flows: dict[str, Flow] = field(default_factory=dict)
     approval_subgraph: Any = None

@@ -65,6 +65,11 @@ def graph_modes(requested: Sequence[str]) -> list[str]:
     return modes
 
 
+def _message_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """What clients see of a message's metadata: where it came from, never the run's config."""
+    return {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
+
+
 class MessageStream:
     """The ``messages`` mode as the Platform sends it: ``messages/metadata`` the first time a
     message id is seen, then ``messages/partial`` with the message so far while tokens arrive,
@@ -79,8 +84,7 @@ class MessageStream:
         msg_id = str(getattr(message, "id", None) or f"run-{len(self.so_far)}")
         out: list[tuple[str, Any]] = []
         if msg_id not in self.so_far:
-            meta = {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
-            out.append(("messages/metadata", {msg_id: {"metadata": meta}}))
+            out.append(("messages/metadata", {msg_id: {"metadata": _message_metadata(metadata)}}))
         if isinstance(message, BaseMessageChunk):
             previous = self.so_far.get(msg_id)
             self.so_far[msg_id] = message if previous is None else previous + message
@@ -106,8 +110,7 @@ def events_for(
         message, metadata = chunk
         out: list[tuple[str, Any]] = []
         if "messages-tuple" in requested:
-            meta = {k: jsonable(v) for k, v in (metadata or {}).items() if k in _METADATA_KEYS}
-            out.append(("messages", [jsonable(message), meta]))
+            out.append(("messages", [jsonable(message), _message_metadata(metadata)]))
         if "messages" in requested and messages is not None:
             out += messages.events(message, metadata)
         return out

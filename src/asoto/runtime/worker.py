@@ -27,7 +27,7 @@ from asoto.graphs.context import run_config
 from asoto.persistence import retention, run_queue
 from asoto.persistence.checkpointer import CURRENT_LEASE, Lease, LeaseLost
 from asoto.persistence.database import IDLE_IN_TRANSACTION_MS, PROCESS_TAG, is_unavailable
-from asoto.persistence.models import Run, RunEvent
+from asoto.persistence.models import RunEvent
 from asoto.runtime import metrics, streaming, webhooks
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
@@ -85,8 +85,7 @@ class Worker:
     async def _run_loop(self) -> None:
         poll = self.res.settings.worker_poll_s
         lease = self.res.settings.run_lease_s
-        next_sweep = next_approvals = next_prune = next_store_sweep = next_cron = next_schedules = 0.0
-        next_metrics = 0.0
+        next_sweep = next_approvals = next_prune = next_store_sweep = next_cron = next_schedules = next_metrics = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self.hub.new_run.clear()
@@ -147,7 +146,7 @@ class Worker:
 
     async def fire_crons(self) -> None:
         """Fire the crons due now, once each across all workers (``services.crons``)."""
-        while await crons.fire_due(self.res, self.res.clock()) >= 50:  # a full batch: more may be due
+        while await crons.fire_due(self.res, self.res.clock()) >= crons.BATCH:  # a full batch: more may be due
             pass
 
     async def sync_schedules(self) -> None:
@@ -282,10 +281,7 @@ class Worker:
         """A cancel with ``rollback`` (its action, or a later run's ``multitask_strategy``): the
         stopped run is erased with its checkpoints, while this attempt still holds its lease."""
         async with self.res.db.sessions.begin() as session:
-            held = await session.scalar(
-                select(Run.run_id).where(Run.run_id == run_id, Run.lease_token == token).with_for_update()
-            )
-            if held is None or not await run_queue.rollback_asked(session, run_id):
+            if not await run_queue.rollback_asked(session, run_id, token):
                 return False
             await run_queue.roll_back(session, run_id, uuid.UUID(str(thread_id)))
         return True

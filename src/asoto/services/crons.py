@@ -37,6 +37,7 @@ from asoto.services.keys import Principal
 log = structlog.get_logger(__name__)
 
 CRON_ID = "cron_id"  # the metadata key every run a cron makes carries
+BATCH = 50  # due crons one worker claims per transaction
 _SORT = {
     "cron_id": Cron.cron_id,
     "assistant_id": Cron.assistant_id,
@@ -151,7 +152,8 @@ async def _dry_run(res: Resources, session: AsyncSession, cron: Cron) -> str:
         await savepoint.rollback()
 
 
-def _payload(body: CronRun) -> dict[str, Any]:
+def run_payload(body: CronRun) -> dict[str, Any]:
+    """What a cron keeps of the run it makes (``payload``)."""
     return body.model_dump(include=set(CronRun.model_fields), exclude_none=True)
 
 
@@ -194,7 +196,6 @@ async def create(
     body: CronCreate,
     *,
     thread_id: uuid.UUID | None = None,
-    schedule_key: str | None = None,
 ) -> Cron:
     if principal.role == "coach":
         raise Forbidden("coaches decide approvals; crons are made by members, services and admins", code="forbidden")
@@ -210,7 +211,7 @@ async def create(
         thread_id=thread_id,
         schedule=check_schedule(body.schedule),
         timezone=zone(body.timezone).key,
-        payload=_payload(body),
+        payload=run_payload(body),
         metadata_=body.metadata,
         on_run_completed=body.on_run_completed,
         end_time=body.end_time,
@@ -218,7 +219,6 @@ async def create(
         user_id=principal.id,
         owner_role=principal.role,
         owner_member_id=principal.member_id,
-        schedule_key=schedule_key,
         created_at=now,
         updated_at=now,
     )
@@ -306,7 +306,7 @@ async def fire_due(
     res: Resources,
     now: datetime,
     *,
-    limit: int = 50,
+    limit: int = BATCH,
     on_claimed: Callable[[list[uuid.UUID]], Awaitable[None]] | None = None,
 ) -> int:
     """Fire every cron due at ``now`` once: claim, enqueue, move on, in one transaction.

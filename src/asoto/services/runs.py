@@ -520,14 +520,7 @@ async def cancel(
     if run.status in run_queue.TERMINAL:
         return run
     if await _stop(session, run_id, rollback=rollback):
-        thread = await threads.get_visible(session, principal, thread_id, lock=True)
-        await run_queue.set_thread_after_run(
-            session,
-            thread_id,
-            status="interrupted" if thread.interrupts else "idle",
-            values=thread.values,
-            interrupts=thread.interrupts,
-        )
+        await run_queue.settle_thread(session, thread_id)
     return run
 
 

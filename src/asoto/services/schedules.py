@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
+from asoto.api.schemas import CronRun
 from asoto.persistence.models import Cron, Member
 from asoto.runtime.resources import Resources
 from asoto.services import crons
@@ -56,12 +57,9 @@ class ProductSchedule:
             "thread_id": None,
             "schedule": self.schedule,
             "timezone": TOKYO,
-            "payload": {
-                "assistant_id": self.assistant_id,
-                "input": self.input_for(member),
-                "metadata": {"schedule": self.name},
-                "multitask_strategy": "enqueue",
-            },
+            "payload": crons.run_payload(
+                CronRun(assistant_id=self.assistant_id, input=self.input_for(member), metadata={"schedule": self.name})
+            ),
             "metadata_": {"schedule": self.name},
             "on_run_completed": "delete",
             "end_time": None,
