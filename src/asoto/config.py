@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     run_lease_s: float = Field(default=30.0, gt=1)
     run_max_attempts: int = Field(default=3, ge=1)
     pool_max_size: int = Field(default=20, ge=2)
+    db_prepared_statements: bool = Field(
+        default=True,
+        description="server-side prepared statements; false behind a transaction pooler that cannot "
+        "follow them (PgBouncer before 1.22 in transaction mode)",
+    )
 
     approval_webhook_url: str | None = Field(default=None, description="POSTed when approvals change state")
     approval_webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 signing key")

@@ -104,7 +104,7 @@ def create_app(
             if children:
                 await children.start()
             try:
-                keys = KeyCache(res.db.sessions, ttl_s=settings.key_cache_s)
+                keys = KeyCache(res.db.autocommit, ttl_s=settings.key_cache_s)
                 yield {"resources": res, "hub": hub, "keys": keys, "worker": worker}
             finally:
                 if children:

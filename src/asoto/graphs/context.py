@@ -27,7 +27,10 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, kw_only=True)
 class Context:
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: async_sessionmaker[AsyncSession]  # writes: ``sessions.begin()``, one transaction
+    # reads: autocommit, so no BEGIN/ROLLBACK travel around them, and no ROLLBACK that makes
+    # psycopg drop the connection's prepared statements
+    reads: async_sessionmaker[AsyncSession]
     model: StructuredModel
     embedder: Embedder
     risk: RiskGate

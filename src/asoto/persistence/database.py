@@ -2,8 +2,13 @@
 
 Two drivers of one library: SQLAlchemy (async, psycopg 3) for domain tables, and a
 psycopg pool for the LangGraph checkpointer, configured as the checkpoint-postgres README
-asks (autocommit, dict rows, a connection check; no prepared statements so a transaction
-pooler in front of Postgres does not break it).
+asks (autocommit, dict rows, ``prepare_threshold=0``).
+
+Prepared statements are on by default in both: without them Postgres parses and plans every
+statement of the hot path again (the fenced checkpoint write, the claim and the create are CTEs),
+which was more than half of Postgres's CPU per run and ~5 ms of a run's latency at concurrency 1
+(``bench/peer.py``). A transaction pooler that cannot follow named prepared statements
+(PgBouncer before 1.22 in transaction mode) needs ``ASOTO_DB_PREPARED_STATEMENTS=false``.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -24,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from asoto import jsoncodec
 
 
 def sqlalchemy_url(libpq_uri: str) -> str:
@@ -63,7 +73,13 @@ def application_name(process_tag: str) -> str:
     return f"asoto {process_tag}"[:63]
 
 
-def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
+def prepare_threshold(prepared: bool) -> int | None:
+    """psycopg's ``prepare_threshold``: 0 prepares every statement on its first use on a
+    connection (what LangGraph's README uses), ``None`` never prepares."""
+    return 0 if prepared else None
+
+
+def create_engine(uri: str, *, pool_size: int = 10, prepared: bool = True) -> AsyncEngine:
     return create_async_engine(
         sqlalchemy_url(uri),
         pool_size=pool_size,
@@ -73,8 +89,10 @@ def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
         # ``is_unavailable`` (503, or the run handed back); recycling bounds how old one can get
         pool_pre_ping=False,
         pool_recycle=1800,
+        json_serializer=jsoncodec.dumps,  # SQLAlchemy hands both to psycopg's JSON adapters
+        json_deserializer=jsoncodec.loads,
         connect_args={
-            "prepare_threshold": None,
+            "prepare_threshold": prepare_threshold(prepared),
             "options": SESSION_OPTIONS,
             "application_name": application_name(PROCESS_TAG),
             "connect_timeout": CONNECT_TIMEOUT_S,
@@ -82,8 +100,14 @@ def create_engine(uri: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
+async def _configure(conn: AsyncConnection[Any]) -> None:
+    """Each new pooled connection encodes JSONB with orjson (``jsoncodec``)."""
+    set_json_dumps(jsoncodec.dumps, conn)
+    set_json_loads(jsoncodec.loads, conn)
+
+
 @asynccontextmanager
-async def checkpoint_pool(uri: str, *, max_size: int = 20) -> AsyncIterator[AsyncConnectionPool]:
+async def checkpoint_pool(uri: str, *, max_size: int = 20, prepared: bool = True) -> AsyncIterator[AsyncConnectionPool]:
     pool = AsyncConnectionPool(
         libpq_uri(uri),
         min_size=2,
@@ -92,9 +116,10 @@ async def checkpoint_pool(uri: str, *, max_size: int = 20) -> AsyncIterator[Asyn
         max_idle=300,
         timeout=POOL_WAIT_S,
         max_lifetime=3600,
+        configure=_configure,
         kwargs={
             "autocommit": True,
-            "prepare_threshold": None,
+            "prepare_threshold": prepare_threshold(prepared),
             "row_factory": dict_row,
             "options": SESSION_OPTIONS,
             "application_name": application_name(PROCESS_TAG),
@@ -121,8 +146,8 @@ class Database:
     autocommit: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def connect(cls, uri: str, *, pool_size: int = 10) -> Database:
-        engine = create_engine(uri, pool_size=pool_size)
+    def connect(cls, uri: str, *, pool_size: int = 10, prepared: bool = True) -> Database:
+        engine = create_engine(uri, pool_size=pool_size, prepared=prepared)
         autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         return cls(
             engine=engine,

@@ -61,6 +61,7 @@ class Resources:
     def context(self, actor: str = "system") -> Context:
         return Context(
             sessions=self.db.sessions,
+            reads=self.db.autocommit,
             model=self.model,
             embedder=self.embedder,
             risk=self.risk,
@@ -107,9 +108,10 @@ async def open_resources(
     embedder = embedder or make_embedder(settings)
     tally = ProviderTally()
     model = MeteredModel(model or make_model(settings, embedder), tally)
-    db = Database.connect(uri, pool_size=max(5, settings.pool_max_size // 2))
+    prepared = settings.db_prepared_statements
+    db = Database.connect(uri, pool_size=max(5, settings.pool_max_size // 2), prepared=prepared)
     try:
-        async with checkpoint_pool(uri, max_size=settings.pool_max_size) as pool:
+        async with checkpoint_pool(uri, max_size=settings.pool_max_size, prepared=prepared) as pool:
             saver = make_saver(pool)
             res = Resources(
                 settings=settings,

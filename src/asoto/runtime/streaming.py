@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
 
+from asoto import jsoncodec
 from asoto.errors import InvalidInput
 from asoto.persistence import run_queue
 from asoto.persistence.models import Run
@@ -152,10 +152,9 @@ class Recorder:
 
 
 def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
-    head = f"event: {event}\r\n"
-    body = f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\r\n"
-    tail = f"id: {event_id}\r\n" if event_id is not None else ""
-    return (head + body + tail + "\r\n").encode("utf-8")
+    head = f"event: {event}\r\ndata: ".encode()
+    tail = f"\r\nid: {event_id}\r\n\r\n" if event_id is not None else "\r\n\r\n"
+    return head + jsoncodec.dumps(data) + tail.encode()
 
 
 async def tail_run(

@@ -288,7 +288,7 @@ class Worker:
 
     async def _next_seq(self, run_id: uuid.UUID) -> int:
         """Where a (retried) run's stream continues."""
-        async with self.res.db.sessions() as session:
+        async with self.res.db.autocommit() as session:
             last = await session.scalar(
                 select(func.coalesce(func.max(RunEvent.seq), 0)).where(RunEvent.run_id == run_id)
             )

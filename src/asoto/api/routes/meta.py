@@ -36,7 +36,7 @@ async def prometheus(res: ResourcesDep, caller: CallerDep) -> Response:
     """Prometheus' text format, for the whole deployment (``runtime.metrics`` reads Postgres)."""
     if not caller.acts_for_anyone:
         raise Forbidden("metrics are for admin and service keys", code="forbidden")
-    async with res.db.sessions() as session:
+    async with res.db.autocommit() as session:
         body = metrics.exposition(await metrics.families(session))
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
@@ -12,6 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from asoto import jsoncodec
 from asoto.api.deps import CallerDep, HubDep, ResourcesDep
 from asoto.api.schemas import MAX_OFFSET, RunCreate, RunsCancel
 from asoto.errors import InvalidInput, NotFound
@@ -46,7 +46,7 @@ async def _wait_body(
         async for beat in streaming.keep_alive(task, b"\n", KEEPALIVE_S):
             yield beat
         run = task.result()
-        yield json.dumps(views.outputs(run.graph_id, runs.result(run), caller), ensure_ascii=False).encode("utf-8")
+        yield jsoncodec.dumps(views.outputs(run.graph_id, runs.result(run), caller))
     finally:
         task.cancel()  # the client left mid-wait: stop waiting now, not when the generator is collected
         if ended is not None:

@@ -39,7 +39,7 @@ async def load_context(state: CoachingState, config: RunnableConfig, runtime: Ru
     ctx = runtime.context
     member_id = uuid.UUID(state["member_id"])
     now = ctx.clock()
-    async with ctx.sessions() as session:
+    async with ctx.reads() as session:
         profile = await members.member_context(session, member_id)
         if profile is None:
             raise LookupError(f"member {member_id} does not exist")

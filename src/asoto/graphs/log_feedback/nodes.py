@@ -33,7 +33,7 @@ class MemberNotFound(LookupError):
 
 
 async def load_context(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    async with runtime.context.sessions() as session:
+    async with runtime.context.reads() as session:
         context = await members.member_context(session, uuid.UUID(state["member_id"]))
     if context is None:
         raise MemberNotFound(f"member {state['member_id']} does not exist")
@@ -70,7 +70,7 @@ async def store_log(state: State, config: RunnableConfig, runtime: Runtime[Conte
 
 
 async def retrieve_similar(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    async with runtime.context.sessions() as session:
+    async with runtime.context.reads() as session:
         similar = await logs.similar_logs(
             session, log_id=uuid.UUID(state["log_id"]), member_id=uuid.UUID(state["member_id"])
         )
@@ -79,7 +79,7 @@ async def retrieve_similar(state: State, runtime: Runtime[Context]) -> dict[str,
 
 async def score(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
-    async with ctx.sessions() as session:
+    async with ctx.reads() as session:
         activity = await members.activity_30d(session, uuid.UUID(state["member_id"]), ctx.clock())
     return {"scores": scoring.all_scores(activity)}
 

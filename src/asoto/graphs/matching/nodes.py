@@ -17,7 +17,7 @@ from asoto.tools.interests import display_all
 
 
 async def load_profile(state: MatchingState, runtime: Runtime[Context]) -> dict[str, Any]:
-    async with runtime.context.sessions() as session:
+    async with runtime.context.reads() as session:
         member = await session.get(Member, uuid.UUID(state["member_id"]))
     if member is None:
         raise LookupError(f"member {state['member_id']} does not exist")
@@ -42,7 +42,8 @@ async def rank(state: MatchingState, config: RunnableConfig, runtime: Runtime[Co
     thread_id, run_id = ids_of(config)
     k = state.get("k", 5)
     now = runtime.context.clock()
-    async with runtime.context.sessions() as session:
+    # a transaction, committed: the candidate search tunes the index with ``SET LOCAL``
+    async with runtime.context.sessions.begin() as session:
         member = await session.get(Member, uuid.UUID(state["member_id"]))
         assert member is not None
         query = await matching.profile_vector(session, member)
