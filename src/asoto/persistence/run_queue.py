@@ -17,8 +17,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
-from sqlalchemy import and_, bindparam, case, delete, exists, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy import and_, case, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asoto.persistence.models import Run, Thread
@@ -61,52 +60,78 @@ async def notify(session: AsyncSession, channel: str, payload: str = "") -> None
     await session.execute(text("select pg_notify(:c, :p)"), {"c": channel, "p": payload})
 
 
-def _lock_thread_statement() -> Any:
-    active = (
-        select(func.array_agg(aggregate_order_by(Run.run_id, Run.created_at)))
-        .where(Run.thread_id == Thread.thread_id, Run.status.in_(ACTIVE))
-        .scalar_subquery()
-    )
-    return select(Thread, active).where(Thread.thread_id == bindparam("thread_id")).with_for_update(of=Thread)
+# The create path (lock the thread, insert the run) runs on the session's own psycopg connection,
+# inside the session's transaction: the ORM's statement compilation, execution context and
+# instance loading were ~30 % of the API process's CPU per run (py-spy, bench/peer.py); these
+# are fixed statements whose rows become detached ``Thread``/``Run`` objects, as ``read_run``'s.
+async def driver_connection(session: AsyncSession) -> AsyncConnection[Any]:
+    """The psycopg connection under ``session``'s transaction (begun if it was not)."""
+    raw = await (await session.connection()).get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, AsyncConnection)
+    return driver
 
 
-# Built once: building this statement and its cache key on every call was ~8 % of the API
-# process's CPU under load (py-spy); a prebuilt statement memoises its cache key.
-_LOCK_THREAD = _lock_thread_statement()
+def _attributes(model: Any) -> dict[str, str]:
+    """Column name → attribute name (``metadata`` is ``metadata_`` on the models)."""
+    return {column.name: attribute.key for attribute in model.__mapper__.column_attrs for column in attribute.columns}
+
+
+_THREAD_ATTRIBUTES = _attributes(Thread)
+_RUN_ATTRIBUTES = _attributes(Run)
+THREAD_COLUMNS = ", ".join(f"t.{name}" for name in _THREAD_ATTRIBUTES)  # a query's threads are ``t``
+_RUN_COLUMNS = ", ".join(_RUN_ATTRIBUTES)
+
+_LOCK_THREAD = f"""
+select {THREAD_COLUMNS},
+       (select array_agg(r.run_id order by r.created_at) from runs r
+        where r.thread_id = t.thread_id and r.status in ('pending', 'running')) as active_runs
+from threads t where t.thread_id = %s for update of t
+"""
+
+
+def _detached(model: Any, attributes: dict[str, str], row: dict[str, Any]) -> Any:
+    return model(**{attributes[name]: value for name, value in row.items() if name in attributes})
+
+
+async def fetch_thread(session: AsyncSession, query: str, params: Any) -> Thread | None:
+    """The one thread row ``query`` returns (``THREAD_COLUMNS``), detached, or ``None``."""
+    conn = await driver_connection(session)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        row = await cur.fetchone()
+    return None if row is None else _detached(Thread, _THREAD_ATTRIBUTES, row)  # type: ignore[no-any-return]
 
 
 async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> tuple[Thread | None, list[uuid.UUID]]:
-    """Lock a thread row and list its active runs, oldest first: one statement (it was two)."""
-    row = (await session.execute(_LOCK_THREAD, {"thread_id": thread_id})).first()
+    """Lock a thread row and list its active runs, oldest first: one statement (it was two). The
+    thread comes back detached (changing it changes nothing stored)."""
+    conn = await driver_connection(session)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_LOCK_THREAD, (thread_id,))
+        row = await cur.fetchone()
     if row is None:
         return None, []
-    return row[0], list(row[1] or [])
+    active = row.pop("active_runs")
+    return _detached(Thread, _THREAD_ATTRIBUTES, row), list(active or [])
 
 
-_RUN_COLUMNS = ", ".join(column.name for column in Run.__table__.columns)
-_ENQUEUE = (
-    text(f"""
+_ENQUEUE = f"""
 with run as (
     insert into runs (run_id, thread_id, assistant_id, graph_id, status, kwargs, metadata,
                       multitask_strategy, created_by, not_before, attempt, cancel_requested)
-    values (:run_id, :thread_id, :assistant_id, :graph_id, 'pending', :kwargs, :metadata,
-            :strategy, :created_by, now() + make_interval(secs => :after_s), 0, false)
+    values (%(run_id)s, %(thread_id)s, %(assistant_id)s, %(graph_id)s, 'pending', %(kwargs)s, %(metadata)s,
+            %(strategy)s, %(created_by)s, now() + make_interval(secs => %(after_s)s), 0, false)
     returning {_RUN_COLUMNS}
 ),
 thread as (
-    update threads set graph_id = :graph_id, status = 'busy', member_id = coalesce(member_id, :member_id),
-           updated_at = now()
-    where thread_id = :thread_id
+    update threads set graph_id = %(graph_id)s, status = 'busy',
+           member_id = coalesce(member_id, %(member_id)s), updated_at = now()
+    where thread_id = %(thread_id)s
 ),
-note as (select pg_notify('{CH_NEW_RUN}', :run_text))
+note as (select pg_notify('{CH_NEW_RUN}', %(run_text)s))
 select run.* from run, note
-""")
-    .bindparams(bindparam("kwargs", type_=JSONB), bindparam("metadata", type_=JSONB))
-    .columns(*Run.__table__.columns)
-)
-
-
-_ENQUEUE_RUN = select(Run).from_statement(_ENQUEUE)
+"""
 
 
 async def enqueue(
@@ -124,23 +149,28 @@ async def enqueue(
     run_id: uuid.UUID | None = None,
 ) -> Run:
     """Insert a pending run, mark its thread busy (giving it the graph, and the member if it had
-    none) and wake the workers on commit: one statement (the ORM took three). The caller holds the
-    thread's lock."""
+    none) and wake the workers on commit: one statement (the ORM took three), in the session's
+    transaction. The caller holds the thread's lock. The run comes back detached."""
     run_id = run_id or uuid.uuid4()
     params = {
         "run_id": run_id,
         "thread_id": thread_id,
         "assistant_id": assistant_id,
         "graph_id": graph_id,
-        "kwargs": kwargs,
-        "metadata": metadata,
+        "kwargs": Jsonb(kwargs),
+        "metadata": Jsonb(metadata),
         "strategy": strategy,
         "created_by": created_by,
         "member_id": member_id,
         "after_s": float(after_s),
         "run_text": str(run_id),
     }
-    return (await session.scalars(_ENQUEUE_RUN, params)).one()
+    conn = await driver_connection(session)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_ENQUEUE, params)
+        row = await cur.fetchone()
+    assert row is not None
+    return _detached(Run, _RUN_ATTRIBUTES, row)  # type: ignore[no-any-return]
 
 
 async def active_runs(session: AsyncSession, thread_id: uuid.UUID) -> list[Run]:
@@ -265,9 +295,6 @@ async def finish_run(
 
 
 _READ_RUN = f"select {_RUN_COLUMNS} from runs where run_id = %s"
-_RUN_ATTRIBUTES = {
-    column.name: attribute.key for attribute in Run.__mapper__.column_attrs for column in attribute.columns
-}
 
 
 async def read_run(conn: AsyncConnection[Any], run_id: uuid.UUID) -> Run | None:
@@ -275,7 +302,7 @@ async def read_run(conn: AsyncConnection[Any], run_id: uuid.UUID) -> Run | None:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(_READ_RUN, (run_id,))
         row = await cur.fetchone()
-    return None if row is None else Run(**{_RUN_ATTRIBUTES[name]: value for name, value in row.items()})
+    return None if row is None else _detached(Run, _RUN_ATTRIBUTES, row)
 
 
 async def set_thread_after_run(
