@@ -209,3 +209,34 @@ async def test_events_messages_and_custom_stream_modes(
         ]
         [turn] = [p.data for p in parts if p.event == "messages/complete"]
         assert turn[0]["content"].startswith(member.name)
+
+
+async def test_a_wait_answers_plainly_when_quick_and_with_keep_alive_newlines_when_long(
+    settings: Settings, db_uri: str, embedder: Any, resources: Resources, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A run that ends within the first keep-alive period gets a plain JSON response; a longer
+    one a streamed body whose newlines keep proxies from closing it (JSON ignores them)."""
+    from asoto.api.routes import runs as run_routes
+
+    monkeypatch.setattr(run_routes, "KEEPALIVE_S", 0.3)
+    key = await make_key(resources, "member", (await first_member(resources)).id)
+    with live_server(_served(settings, tmp_path), db_uri, embedder) as url:
+        async with httpx.AsyncClient(base_url=url, headers={"x-api-key": key}, timeout=30) as http:
+            thread = (await http.post("/threads", json={})).json()["thread_id"]
+            quick = await http.post(
+                f"/threads/{thread}/runs/wait", json={"assistant_id": "slow", "input": {"n": 1, "pause": 0}}
+            )
+            assert quick.status_code == 200 and quick.content.startswith(b"{")
+            assert quick.headers["content-length"] == str(len(quick.content))
+            assert quick.json()["log"] == ["first:1", "slow:1"]
+            long = await http.post(
+                f"/threads/{thread}/runs/wait", json={"assistant_id": "slow", "input": {"n": 2, "pause": 1.2}}
+            )
+            assert long.status_code == 200 and "content-length" not in long.headers
+            assert long.content.startswith(b"\n\n")  # at least two beats over 1.2 s
+            assert json.loads(long.content)["log"][-1] == "slow:2"
+            assert long.headers["content-location"].startswith(f"/threads/{thread}/runs/")
+            joined = await http.get(f"{long.headers['content-location']}/join")
+            assert joined.status_code == 200 and joined.json()["log"][-1] == "slow:2"
+            missing = await http.get(f"/threads/{thread}/runs/00000000-0000-0000-0000-000000000000/join")
+            assert missing.status_code == 404 and missing.json()["code"] == "run_not_found"
