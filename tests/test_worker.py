@@ -165,3 +165,74 @@ async def test_a_draining_worker_hands_its_runs_back_at_once(settings: Any, reso
         await rescuer.stop()
         await hub.stop()
     assert all(r is not None and r.attempt == 1 for r in done)  # the drained attempt did not count
+
+
+def _log_body(member_id: uuid.UUID, **extra: Any) -> RunCreate:
+    return RunCreate(assistant_id="log_feedback", input={"member_id": str(member_id), "log": ORDINARY_LOG}, **extra)
+
+
+async def test_a_waited_run_is_taken_by_the_process_that_creates_it(resources: Resources) -> None:
+    """``runs.create_here``: with a free local slot and nothing queued on the thread, the run is
+    inserted running under this process's lease (no claim) and runs here to the end; a thread with
+    a run queued, a delayed run, or a full worker leave the run pending for any worker."""
+    member = await first_member(resources)
+    hub = NotificationHub(resources.uri)
+    await hub.start()
+    local = Worker(resources, hub, concurrency=1, claims=False)
+    await local.start()
+    try:
+        async with resources.db.sessions.begin() as session:
+            thread = await threads.create(session, SERVICE, ThreadCreate())
+
+        def make(body: RunCreate) -> runs.Making:
+            return lambda session, owner: runs.create(
+                resources, session, SERVICE, thread.thread_id, body, lease_owner=owner
+            )
+
+        taken = await runs.create_here(resources, local, make(_log_body(member.id)))
+        assert (taken.status, taken.lease_owner, taken.attempt) == ("running", local.owner, 1)
+        queued = await runs.create_here(resources, local, make(_log_body(member.id, multitask_strategy="enqueue")))
+        assert queued.status == "pending" and queued.lease_owner is None  # behind the first: for any worker
+        assert local.reserve() is None  # its one slot is the first run's
+        finished = await asyncio.wait_for(runs.wait(resources, hub, taken.run_id, poll_s=0.2), timeout=30)
+        assert finished.status == "success" and finished.output and finished.output["status"] == "published"
+        async with resources.pool.connection() as conn:  # only the queued one was left for a claim
+            assert [job["run_id"] for job in await run_queue.claim(conn, owner="w", lease_s=30)] == [queued.run_id]
+        delayed = await runs.create_here(
+            resources,
+            local,
+            lambda session, owner: runs.create(
+                resources,
+                session,
+                SERVICE,
+                uuid.uuid4(),
+                _log_body(member.id, after_seconds=60, if_not_exists="create"),
+                lease_owner=owner,
+            ),
+        )
+        assert delayed.status == "pending" and local.reserve() == local.owner  # the slot came back
+        local.unreserve()
+    finally:
+        await local.stop()
+        await hub.stop()
+
+
+async def test_a_run_taken_by_a_process_that_died_is_run_by_a_worker(settings: Any, resources: Resources) -> None:
+    """The process dies after the creating transaction commits and before it starts the run:
+    the lease lapses and the sweeper hands the run to a worker like any other."""
+    member = await first_member(resources)
+    async with resources.db.sessions.begin() as session:
+        run = await runs.create(
+            resources, session, SERVICE, uuid.uuid4(), _log_body(member.id, if_not_exists="create"), lease_owner="gone"
+        )
+    assert run.status == "running"
+    hub = NotificationHub(resources.uri)
+    await hub.start()
+    worker = Worker(resources, hub, concurrency=2)
+    await worker.start()
+    try:
+        finished = await asyncio.wait_for(runs.wait(resources, hub, run.run_id, poll_s=0.2), timeout=60)
+    finally:
+        await worker.stop()
+        await hub.stop()
+    assert finished.status == "success" and finished.attempt == 2

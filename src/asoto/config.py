@@ -56,6 +56,13 @@ class Settings(BaseSettings):
 
     worker_concurrency: int = Field(default=16, ge=1, le=256)
     worker_poll_s: float = Field(default=1.0, gt=0)
+    api_runs: int = Field(
+        default=2,
+        ge=0,
+        le=256,
+        description="runs an API process beside worker processes executes itself: a wait or stream "
+        "on a thread with nothing queued, started as it is created (0: every run goes to the workers)",
+    )
     run_lease_s: float = Field(default=30.0, gt=1)
     run_max_attempts: int = Field(default=3, ge=1)
     pool_max_size: int = Field(default=20, ge=2)

@@ -97,7 +97,11 @@ def create_app(
                 await res.embedder.embed(["準備"])  # load the model now, not on the first member's request
             hub = NotificationHub(res.uri)
             await hub.start()
-            worker = Worker(res, hub) if run_worker and worker_processes == 0 else None
+            worker = None
+            if run_worker and worker_processes == 0:
+                worker = Worker(res, hub)  # claims, sweeps, fires crons, and runs what it creates
+            elif run_worker and settings.api_runs > 0:  # the waits it answers, beside the processes
+                worker = Worker(res, hub, claims=False, concurrency=settings.api_runs)
             children = WorkerProcesses(settings, res.uri, worker_processes) if run_worker else None
             if worker:
                 await worker.start()

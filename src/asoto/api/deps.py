@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
 from asoto.services.keys import KeyCache, Principal
+from asoto.services.runs import Taker
 
 
 # ``async def`` although they await nothing: FastAPI runs a plain ``def`` dependency in a thread
@@ -21,6 +22,12 @@ async def get_resources(request: Request) -> Resources:
 
 async def get_hub(request: Request) -> NotificationHub:
     return request.state.hub  # type: ignore[no-any-return]
+
+
+async def get_taker(request: Request) -> Taker | None:
+    """This process's worker, which runs a waited-for run itself when it has a free slot
+    (``services.runs.create_here``), or ``None`` (an API-only replica)."""
+    return request.state.worker  # type: ignore[no-any-return]
 
 
 async def get_session(res: Annotated[Resources, Depends(get_resources)]) -> AsyncIterator[AsyncSession]:
@@ -67,5 +74,6 @@ async def get_principal(
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 HubDep = Annotated[NotificationHub, Depends(get_hub)]
+TakerDep = Annotated[Taker | None, Depends(get_taker)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CallerDep = Annotated[Principal, Depends(get_principal)]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import string
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -187,6 +189,41 @@ async def _validate_resume(
     return mapping
 
 
+class Taker(Protocol):
+    """A worker in this process that can run a run the moment its creation commits
+    (``runtime.worker.Worker.reserve/unreserve/adopt``)."""
+
+    def reserve(self) -> str | None: ...
+
+    def unreserve(self) -> None: ...
+
+    def adopt(self, run: Run, requested: float) -> None: ...
+
+
+Making = Callable[[AsyncSession, str | None], Awaitable[Run]]
+
+
+async def create_here(res: Resources, taker: Taker | None, make: Making) -> Run:
+    """Create a run (``make(session, lease_owner)``: ``create`` or ``create_stateless``) for a caller
+    who waits for it, and run it in this process when a local slot is free and the thread has
+    nothing else to run first; otherwise it is queued for any worker, as ``create`` does."""
+    owner = taker.reserve() if taker is not None else None
+    requested = time.monotonic()
+    try:
+        async with res.db.sessions.begin() as session:
+            run = await make(session, owner)
+    except BaseException:
+        if taker is not None and owner is not None:
+            taker.unreserve()
+        raise
+    if taker is not None and owner is not None:
+        if run.status == "running" and run.lease_owner == owner:
+            taker.adopt(run, requested)
+        else:
+            taker.unreserve()
+    return run
+
+
 async def create(
     res: Resources,
     session: AsyncSession,
@@ -197,9 +234,12 @@ async def create(
     stream_modes: list[str] | None = None,
     run_id: uuid.UUID | None = None,
     thread_metadata: dict[str, Any] | None = None,
+    lease_owner: str | None = None,
 ) -> Run:
     """Check and enqueue a run (``run_id``: chosen by a caller that subscribes to its end first;
-    ``thread_metadata``: added to a thread this run creates)."""
+    ``thread_metadata``: added to a thread this run creates; ``lease_owner``: a worker of the
+    caller's process that will run it at once, if the thread has nothing else to run first; the
+    run comes back ``running`` when it was taken so)."""
     refuse_unsupported(body)
     flow, pinned = await assistants.for_run(session, body.assistant_id, res.flows)
     if (
@@ -308,6 +348,8 @@ async def create(
         created_by=principal.id,
         member_id=member_id,
         after_s=body.after_seconds or 0,
+        lease_owner=lease_owner if not active and not body.after_seconds else None,
+        lease_s=res.settings.run_lease_s,
     )
 
 
@@ -391,6 +433,7 @@ async def create_stateless(
     *,
     stream_modes: list[str] | None = None,
     run_id: uuid.UUID | None = None,
+    lease_owner: str | None = None,
 ) -> Run:
     """A run without a thread of the caller's (``runs.create(None, …)``): it gets a new thread,
     which is deleted after the run ends (``on_completion="delete"``, the default) by the workers'
@@ -412,6 +455,7 @@ async def create_stateless(
         stream_modes=stream_modes,
         run_id=run_id,
         thread_metadata={threads.ON_COMPLETION: on_completion},
+        lease_owner=lease_owner,
     )
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from asoto import jsoncodec
-from asoto.api.deps import CallerDep, HubDep, ResourcesDep
+from asoto.api.deps import CallerDep, HubDep, ResourcesDep, TakerDep
 from asoto.api.schemas import MAX_OFFSET, RunCreate, RunsCancel
 from asoto.errors import InvalidInput, NotFound
 from asoto.persistence.models import Run
@@ -103,9 +103,16 @@ async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, calle
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def create_and_wait(
-    thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
+    thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep, taker: TakerDep
 ) -> Response:
-    return await _create_and_wait(res, hub, caller, lambda run_id: _create(res, caller, thread_id, body, run_id))
+    async def create(run_id: uuid.UUID) -> Run:
+        return await runs.create_here(
+            res,
+            taker,
+            lambda session, owner: runs.create(res, session, caller, thread_id, body, run_id=run_id, lease_owner=owner),
+        )
+
+    return await _create_and_wait(res, hub, caller, create)
 
 
 @router.post("/runs")
@@ -116,19 +123,29 @@ async def create_stateless(body: RunCreate, res: ResourcesDep, caller: CallerDep
 
 
 @router.post("/runs/wait")
-async def stateless_wait(body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep) -> Response:
+async def stateless_wait(
+    body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep, taker: TakerDep
+) -> Response:
     async def create(run_id: uuid.UUID) -> Run:
-        async with res.db.sessions.begin() as session:
-            return await runs.create_stateless(res, session, caller, body, run_id=run_id)
+        return await runs.create_here(
+            res,
+            taker,
+            lambda session, owner: runs.create_stateless(res, session, caller, body, run_id=run_id, lease_owner=owner),
+        )
 
     return await _create_and_wait(res, hub, caller, create)
 
 
 @router.post("/runs/stream")
-async def stateless_stream(body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep) -> StreamingResponse:
+async def stateless_stream(
+    body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep, taker: TakerDep
+) -> StreamingResponse:
     modes = streaming.requested_modes(body.stream_mode)
-    async with res.db.sessions.begin() as session:
-        run = await runs.create_stateless(res, session, caller, body, stream_modes=modes)
+    run = await runs.create_here(
+        res,
+        taker,
+        lambda session, owner: runs.create_stateless(res, session, caller, body, stream_modes=modes, lease_owner=owner),
+    )
     return _streaming_response(res, hub, run, caller, after=0)
 
 
@@ -147,11 +164,16 @@ async def create_batch(body: list[RunCreate], res: ResourcesDep, caller: CallerD
 
 @router.post("/threads/{thread_id}/runs/stream")
 async def create_and_stream(
-    thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep
+    thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep, taker: TakerDep
 ) -> StreamingResponse:
     modes = streaming.requested_modes(body.stream_mode)
-    async with res.db.sessions.begin() as session:
-        run = await runs.create(res, session, caller, thread_id, body, stream_modes=modes)
+    run = await runs.create_here(
+        res,
+        taker,
+        lambda session, owner: runs.create(
+            res, session, caller, thread_id, body, stream_modes=modes, lease_owner=owner
+        ),
+    )
     return _streaming_response(res, hub, run, caller, after=0)
 
 
