@@ -236,3 +236,27 @@ async def test_a_run_taken_by_a_process_that_died_is_run_by_a_worker(settings: A
         await worker.stop()
         await hub.stop()
     assert finished.status == "success" and finished.attempt == 2
+
+
+def test_a_run_ended_here_reaches_its_waiters_here_once_and_nothing_is_kept_for_nobody() -> None:
+    from asoto.runtime import notify
+
+    hub = NotificationHub("postgresql://unused")
+    job = {"run_id": uuid.uuid4(), "thread_id": uuid.uuid4(), "graph_id": "g", "kwargs": {}, "created_by": "x"}
+    lonely = run_queue.ended({**job, "attempt": 1}, status="success", output={"n": 1}, error=None)
+    hub.ended_here(lonely)  # nobody here waits for it: not kept
+    assert hub.take_ended(str(lonely.run_id)) is None
+    waited = run_queue.ended(
+        {**job, "run_id": uuid.uuid4(), "attempt": 1}, status="success", output={"n": 2}, error=None
+    )
+    first, second = hub.subscribe(str(waited.run_id)), hub.subscribe(str(waited.run_id))
+    hub.ended_here(waited)
+    assert first.is_set() and second.is_set()
+    taken = hub.take_ended(str(waited.run_id))
+    assert taken is not None and (taken.status, taken.output, taken.graph_id) == ("success", {"n": 2}, "g")
+    assert hub.take_ended(str(waited.run_id)) is None  # once: a second waiter reads the run
+    for _ in range(notify.MAX_ENDED_HERE + 10):  # waiters that never came back for theirs
+        run = run_queue.ended({**job, "run_id": uuid.uuid4(), "attempt": 1}, status="success", output={}, error=None)
+        hub.subscribe(str(run.run_id))
+        hub.ended_here(run)
+    assert len(hub._ended_here) == notify.MAX_ENDED_HERE

@@ -280,6 +280,26 @@ select (select count(*) from done), (select count(*) from note), (select count(*
 """
 
 
+def ended(job: dict[str, Any], *, status: str, output: Any, error: Any) -> Run:
+    """A run as ``finish_run`` just recorded it, for a waiter in the process that ran it (what a
+    wait answers: the outcome; timestamps and the rest are not filled in)."""
+    return _detached(
+        Run,
+        _RUN_ATTRIBUTES,
+        {
+            "run_id": job["run_id"],
+            "thread_id": job["thread_id"],
+            "graph_id": job["graph_id"],
+            "status": status,
+            "output": output,
+            "error": error,
+            "kwargs": job["kwargs"],
+            "created_by": job["created_by"],
+            "attempt": job["attempt"],
+        },
+    )
+
+
 def _jsonb(value: Any) -> Jsonb | None:
     return None if value is None else Jsonb(value)
 

@@ -16,15 +16,18 @@ import psycopg
 import structlog
 
 from asoto.persistence.database import libpq_uri
+from asoto.persistence.models import Run
 from asoto.persistence.run_queue import CH_CANCEL, CH_NEW_RUN, CH_RUN_DONE, CH_RUN_EVENT
 
 log = structlog.get_logger(__name__)
+MAX_ENDED_HERE = 1024
 
 
 class NotificationHub:
     def __init__(self, uri: str) -> None:
         self._uri = libpq_uri(uri)
         self._done: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._ended_here: dict[str, Run] = {}  # runs this process finished, for its own waiters
         self.new_run = asyncio.Event()
         self.on_cancel: Callable[[str], None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -71,6 +74,24 @@ class NotificationHub:
         for events in self._done.values():
             for event in events:
                 event.set()
+
+    def ended_here(self, run: Run) -> None:
+        """A run this process's worker finished (``finish_run`` recorded it): a waiter here gets it
+        at once, without the notification's trip through Postgres or reading the run back. The
+        notification still goes out for every other process; it finds no waiter here."""
+        key = str(run.run_id)
+        waiters = self._done.pop(key, None)
+        if not waiters:
+            return
+        self._ended_here[key] = run
+        while len(self._ended_here) > MAX_ENDED_HERE:  # waiters that left without reading theirs
+            self._ended_here.pop(next(iter(self._ended_here)))
+        for event in waiters:
+            event.set()
+
+    def take_ended(self, run_id: str) -> Run | None:
+        """The run as ``ended_here`` left it, once; ``None``: read it from the database."""
+        return self._ended_here.pop(run_id, None)
 
     def subscribe(self, run_id: str) -> asyncio.Event:
         """An event set when the run ends or writes stream events; pair with ``unsubscribe``."""

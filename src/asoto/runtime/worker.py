@@ -1,7 +1,8 @@
 """The worker: claims runs, executes their graph, records the outcome.
 
-The HTTP request never runs a graph. ``asoto serve`` starts worker processes it manages (or one
-worker in its own process with ``--workers 0``) and ``asoto worker`` adds processes. A worker that
+``asoto serve`` starts worker processes it manages (or one worker in its own process with
+``--workers 0``) and ``asoto worker`` adds processes. Beside worker processes, the API process
+keeps a small worker that claims nothing and runs the waits it creates itself (``adopt``). A worker that
 dies loses nothing: its leases lapse, a sweeper requeues the runs, and the next attempt continues
 from the last checkpoint (built-in flows run ``durability="sync"``: each step is saved before the
 next starts; a user's graph may ask for ``async`` or ``exit``).
@@ -452,7 +453,7 @@ class Worker:
             status
         ]
         async with self.res.pool.connection() as conn:
-            await run_queue.finish_run(
+            recorded = await run_queue.finish_run(
                 conn,
                 run_id=run_id,
                 token=token,
@@ -463,4 +464,6 @@ class Worker:
                 values=values or None,
                 interrupts=interrupts,
             )
+        if recorded:
+            self.hub.ended_here(run_queue.ended(job, status=status, output=output, error=error))
         bound.info("run.end", status=status)

@@ -517,12 +517,15 @@ async def wait(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ended.wait(), timeout=poll_s)
     while True:
+        if (here := hub.take_ended(str(run_id))) is not None:  # this process ran it: no read back
+            return here
         with hub.waiting_for(str(run_id)) as done:
             async with res.pool.connection() as conn:
                 run = await run_queue.read_run(conn, run_id)
             if run is None:
                 raise NotFound(f"run {run_id} not found", code="run_not_found")
             if run.status in run_queue.TERMINAL:
+                hub.take_ended(str(run_id))  # ended here meanwhile: already read
                 return run
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), timeout=poll_s)
