@@ -101,9 +101,10 @@ def _detached(model: Any, attributes: dict[str, str], row: dict[str, Any]) -> An
     return instance
 
 
-async def fetch_thread(session: AsyncSession, query: str, params: Any) -> Thread | None:
-    """The one thread row ``query`` returns (``THREAD_COLUMNS``), detached, or ``None``."""
-    conn = await driver_connection(session)
+async def fetch_thread(db: AsyncSession | AsyncConnection[Any], query: str, params: Any) -> Thread | None:
+    """The one thread row ``query`` returns (``THREAD_COLUMNS``), detached, or ``None``; on a
+    session's connection (in its transaction) or a psycopg connection."""
+    conn = db if isinstance(db, AsyncConnection) else await driver_connection(db)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         row = await cur.fetchone()

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from asoto import jsoncodec
 from asoto.api.deps import CallerDep, HubDep, ResourcesDep, TakerDep
+from asoto.api.responses import Json
 from asoto.api.schemas import MAX_OFFSET, RunCreate, RunsCancel
 from asoto.errors import InvalidInput, NotFound
 from asoto.persistence.models import Run
@@ -96,9 +97,9 @@ async def _create_and_wait(
 
 
 @router.post("/threads/{thread_id}/runs")
-async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, caller: CallerDep) -> JSONResponse:
+async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, caller: CallerDep) -> Json:
     run = await _create(res, caller, thread_id, body)
-    return JSONResponse(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
+    return Json(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
 
 
 @router.post("/threads/{thread_id}/runs/wait")
@@ -116,10 +117,10 @@ async def create_and_wait(
 
 
 @router.post("/runs")
-async def create_stateless(body: RunCreate, res: ResourcesDep, caller: CallerDep) -> JSONResponse:
+async def create_stateless(body: RunCreate, res: ResourcesDep, caller: CallerDep) -> Json:
     async with res.db.sessions.begin() as session:
         run = await runs.create_stateless(res, session, caller, body)
-    return JSONResponse(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
+    return Json(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
 
 
 @router.post("/runs/wait")
@@ -221,9 +222,9 @@ async def list_runs(
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
-async def get(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
+async def get(thread_id: uuid.UUID, run_id: uuid.UUID, res: ResourcesDep, caller: CallerDep) -> Json:
     async with res.db.autocommit() as session:
-        return views.run(runs.run_json(await runs.get_visible(session, caller, thread_id, run_id)), caller)
+        return Json(views.run(runs.run_json(await runs.get_visible(session, caller, thread_id, run_id)), caller))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from asoto.api.deps import CallerDep, ResourcesDep
+from asoto.api.responses import Json
 from asoto.api.schemas import (
     HistoryQuery,
     ThreadCount,
@@ -32,9 +33,9 @@ def _shown(thread: Thread, caller: Principal) -> dict[str, Any]:
 
 
 @router.post("/threads")
-async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> dict[str, Any]:
-    async with res.db.autocommit() as session:
-        return _shown(await threads.create(session, caller, body), caller)
+async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> Json:
+    async with res.pool.connection() as conn:  # one autocommit statement: no session around it
+        return Json(_shown(await threads.create(conn, caller, body), caller))
 
 
 @router.post("/threads/count")
