@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from langgraph.checkpoint.base import WRITES_IDX_MAP, get_serializable_checkpoint_metadata
+from langgraph.checkpoint.base import WRITES_IDX_MAP, CheckpointTuple, get_serializable_checkpoint_metadata
 from langgraph.checkpoint.postgres import _ainternal
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -190,6 +190,27 @@ class FencedSaver(AsyncPostgresSaver):
             row = await cur.fetchone()
         if row is None or not row["held"]:
             raise LeaseLost("this attempt no longer holds the run; the write is refused")
+
+    async def _load_checkpoint_tuple(self, value: Any) -> CheckpointTuple:
+        """The library's, with the pending writes decoded inline: it hands them to a thread
+        (``asyncio.to_thread``) on every read, a hop that cost more than the decoding of a step's
+        few writes (every run reads its thread's checkpoint once, a resume twice)."""
+        ids = {"thread_id": value["thread_id"], "checkpoint_ns": value["checkpoint_ns"]}
+        parent = value["parent_checkpoint_id"]
+        checkpoint: Any = {
+            **value["checkpoint"],
+            "channel_values": {
+                **(value["checkpoint"].get("channel_values") or {}),
+                **self._load_blobs(value["channel_values"]),
+            },
+        }
+        return CheckpointTuple(
+            {"configurable": {**ids, "checkpoint_id": value["checkpoint_id"]}},
+            checkpoint,
+            value["metadata"],
+            {"configurable": {**ids, "checkpoint_id": parent}} if parent else None,
+            self._load_writes(value["pending_writes"]),
+        )
 
     @asynccontextmanager
     async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[Any]:
