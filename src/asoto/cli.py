@@ -409,7 +409,7 @@ def serve(
 def worker_cmd(config: ConfigOption = None) -> None:
     """Run a worker process: claims and executes runs until stopped (Ctrl-C)."""
     from asoto.runtime.notify import NotificationHub
-    from asoto.runtime.resources import open_resources
+    from asoto.runtime.resources import open_resources, settle_heap
     from asoto.runtime.supervisor import stop_when_orphaned
     from asoto.runtime.worker import Worker
 
@@ -423,6 +423,7 @@ def worker_cmd(config: ConfigOption = None) -> None:
             await hub.start()
             worker = Worker(res, hub)
             await worker.start()
+            settle_heap()
             err.print(f"worker {worker.owner} running (concurrency {worker.concurrency}); Ctrl-C stops it")
             stop = asyncio.Event()
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)  # drain, then exit

@@ -18,7 +18,7 @@ from asoto.api.routes import approvals, assistants, crons, meta, runs, store, th
 from asoto.config import Settings
 from asoto.logs import configure_logging
 from asoto.runtime.notify import NotificationHub
-from asoto.runtime.resources import open_resources
+from asoto.runtime.resources import open_resources, settle_heap, unsettle_heap
 from asoto.runtime.supervisor import WorkerProcesses
 from asoto.runtime.worker import Worker
 from asoto.services.keys import KeyCache
@@ -107,6 +107,7 @@ def create_app(
                 await worker.start()
             if children:
                 await children.start()
+            settle_heap()
             try:
                 keys = KeyCache(res.db.autocommit, ttl_s=settings.key_cache_s)
                 yield {"resources": res, "hub": hub, "keys": keys, "worker": worker}
@@ -116,6 +117,7 @@ def create_app(
                 if worker:
                     await worker.stop()
                 await hub.stop()
+                unsettle_heap()  # an app stopped inside a longer-lived process (tests, the demo)
 
     public = settings.public_docs
     app = FastAPI(
