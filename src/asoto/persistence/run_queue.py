@@ -90,6 +90,12 @@ from threads t where t.thread_id = %s for update of t
 """
 
 
+async def _one_row(conn: AsyncConnection[Any], query: str, params: Any) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchone()
+
+
 def _detached(model: Any, attributes: dict[str, str], row: dict[str, Any]) -> Any:
     """A transient instance filled the way the ORM's loader fills one (its ``__dict__``): the
     instrumented constructor took 20 µs an object, this 2."""
@@ -105,19 +111,14 @@ async def fetch_thread(db: AsyncSession | AsyncConnection[Any], query: str, para
     """The one thread row ``query`` returns (``THREAD_COLUMNS``), detached, or ``None``; on a
     session's connection (in its transaction) or a psycopg connection."""
     conn = db if isinstance(db, AsyncConnection) else await driver_connection(db)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, params)
-        row = await cur.fetchone()
+    row = await _one_row(conn, query, params)
     return None if row is None else _detached(Thread, _THREAD_ATTRIBUTES, row)  # type: ignore[no-any-return]
 
 
 async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> tuple[Thread | None, list[uuid.UUID]]:
     """Lock a thread row and list its active runs, oldest first: one statement (it was two). The
     thread comes back detached (changing it changes nothing stored)."""
-    conn = await driver_connection(session)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_LOCK_THREAD, (thread_id,))
-        row = await cur.fetchone()
+    row = await _one_row(await driver_connection(session), _LOCK_THREAD, (thread_id,))
     if row is None:
         return None, []
     active = row.pop("active_runs")
@@ -192,10 +193,7 @@ async def enqueue(
         "owner": lease_owner,
         "lease_s": float(lease_s),
     }
-    conn = await driver_connection(session)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_ENQUEUE if lease_owner is None else _ENQUEUE_TAKEN, params)
-        row = await cur.fetchone()
+    row = await _one_row(await driver_connection(session), _ENQUEUE if lease_owner is None else _ENQUEUE_TAKEN, params)
     assert row is not None
     return _detached(Run, _RUN_ATTRIBUTES, row)  # type: ignore[no-any-return]
 
@@ -346,9 +344,7 @@ _READ_RUN = f"select {_RUN_COLUMNS} from runs where run_id = %s"
 
 async def read_run(conn: AsyncConnection[Any], run_id: uuid.UUID) -> Run | None:
     """A run as a detached ``Run`` (no session): for waiters, which only read it."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_READ_RUN, (run_id,))
-        row = await cur.fetchone()
+    row = await _one_row(conn, _READ_RUN, (run_id,))
     return None if row is None else _detached(Run, _RUN_ATTRIBUTES, row)
 
 

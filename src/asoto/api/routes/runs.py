@@ -31,13 +31,6 @@ def _location(run: Run) -> str:
     return f"/threads/{run.thread_id}/runs/{run.run_id}"
 
 
-async def _create(
-    res: Resources, caller: Any, thread_id: uuid.UUID, body: RunCreate, run_id: uuid.UUID | None = None
-) -> Run:
-    async with res.db.sessions.begin() as session:
-        return await runs.create(res, session, caller, thread_id, body, run_id=run_id)
-
-
 def _outputs_json(run: Run, caller: Principal) -> bytes:
     return jsoncodec.dumps(views.outputs(run.graph_id, runs.result(run), caller))
 
@@ -98,7 +91,8 @@ async def _create_and_wait(
 
 @router.post("/threads/{thread_id}/runs")
 async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, caller: CallerDep) -> Json:
-    run = await _create(res, caller, thread_id, body)
+    async with res.db.sessions.begin() as session:
+        run = await runs.create(res, session, caller, thread_id, body)
     return Json(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
 
 
