@@ -260,3 +260,33 @@ def test_a_run_ended_here_reaches_its_waiters_here_once_and_nothing_is_kept_for_
         hub.subscribe(str(run.run_id))
         hub.ended_here(run)
     assert len(hub._ended_here) == notify.MAX_ENDED_HERE
+
+
+def test_the_end_notification_of_a_run_finishing_here_leaves_its_waiters_to_the_finisher() -> None:
+    """Postgres can deliver the finish's own ``NOTIFY`` before the finishing statement returns: a
+    waiter woken by it would find nothing handed over and read the run back."""
+    hub = NotificationHub("postgresql://unused")
+    job = {"run_id": uuid.uuid4(), "thread_id": uuid.uuid4(), "graph_id": "g", "kwargs": {}, "created_by": "x"}
+    key = str(job["run_id"])
+    waiter = hub.subscribe(key)
+    with hub.finishing(key):
+        hub._dispatch(run_queue.CH_RUN_DONE, key)  # the echo of our own finish
+        assert not waiter.is_set()
+        hub.ended_here(run_queue.ended({**job, "attempt": 1}, status="success", output={"n": 1}, error=None))
+    assert waiter.is_set()
+    taken = hub.take_ended(key)
+    assert taken is not None and taken.output == {"n": 1}
+
+    other = str(uuid.uuid4())  # another process's run: its notification wakes the waiters here
+    elsewhere = hub.subscribe(other)
+    with hub.finishing(key):
+        hub._dispatch(run_queue.CH_RUN_DONE, other)
+    assert elsewhere.is_set()
+
+    refused = str(uuid.uuid4())  # the end was not recorded here (fence, error): waiters read the run
+    waiting = hub.subscribe(refused)
+    with hub.finishing(refused):
+        hub._dispatch(run_queue.CH_RUN_DONE, refused)
+        assert not waiting.is_set()
+    assert waiting.is_set() and hub.take_ended(refused) is None
+    hub._dispatch(run_queue.CH_RUN_DONE, refused)  # after the finish, notifications count again

@@ -28,6 +28,7 @@ class NotificationHub:
         self._uri = libpq_uri(uri)
         self._done: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._ended_here: dict[str, Run] = {}  # runs this process finished, for its own waiters
+        self._finishing: set[str] = set()  # runs whose end this process is recording
         self.new_run = asyncio.Event()
         self.on_cancel: Callable[[str], None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -63,6 +64,8 @@ class NotificationHub:
     def _dispatch(self, channel: str, payload: str) -> None:
         if channel == CH_NEW_RUN:
             self.new_run.set()
+        elif channel == CH_RUN_DONE and payload in self._finishing:
+            return  # the finisher here hands the run to its waiters (``ended_here``)
         elif channel in (CH_RUN_DONE, CH_RUN_EVENT):  # waiters re-read the run and its events
             for event in self._done.pop(payload, ()):
                 event.set()
@@ -75,11 +78,28 @@ class NotificationHub:
             for event in events:
                 event.set()
 
+    @contextlib.contextmanager
+    def finishing(self, run_id: str) -> Iterator[None]:
+        """Around recording a run's end in this process: its own ``asoto_run_done`` notification,
+        which can arrive before the finishing statement returns, does not wake the waiters here
+        (they would read the run back); ``ended_here`` hands them the run instead. If the end was
+        not recorded here (the fence refused it, the statement failed), the waiters are woken to
+        read the run as it is."""
+        self._finishing.add(run_id)
+        try:
+            yield
+        finally:
+            if run_id in self._finishing:
+                self._finishing.discard(run_id)
+                for event in self._done.pop(run_id, ()):
+                    event.set()
+
     def ended_here(self, run: Run) -> None:
         """A run this process's worker finished (``finish_run`` recorded it): a waiter here gets it
         at once, without the notification's trip through Postgres or reading the run back. The
         notification still goes out for every other process; it finds no waiter here."""
         key = str(run.run_id)
+        self._finishing.discard(key)
         waiters = self._done.pop(key, None)
         if not waiters:
             return

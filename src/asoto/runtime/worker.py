@@ -452,18 +452,19 @@ class Worker:
         thread_status = {"success": "idle", "interrupted": "interrupted" if waiting else "idle", "error": "error"}[
             status
         ]
-        async with self.res.pool.connection() as conn:
-            recorded = await run_queue.finish_run(
-                conn,
-                run_id=run_id,
-                token=token,
-                status=status,
-                output=output,
-                error=error,
-                thread_status=thread_status,
-                values=values or None,
-                interrupts=interrupts,
-            )
-        if recorded:
-            self.hub.ended_here(run_queue.ended(job, status=status, output=output, error=error))
+        with self.hub.finishing(str(run_id)):
+            async with self.res.pool.connection() as conn:
+                recorded = await run_queue.finish_run(
+                    conn,
+                    run_id=run_id,
+                    token=token,
+                    status=status,
+                    output=output,
+                    error=error,
+                    thread_status=thread_status,
+                    values=values or None,
+                    interrupts=interrupts,
+                )
+            if recorded:
+                self.hub.ended_here(run_queue.ended(job, status=status, output=output, error=error))
         bound.info("run.end", status=status)
