@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from asoto import jsoncodec
 from asoto.persistence.models import Approval, Log, Run, Thread
 from asoto.runtime.resources import Resources
 
@@ -468,3 +469,66 @@ async def test_control_characters_in_a_history_query_get_422_not_500(api: Api) -
         assert r.status_code == 422 and r.json()["code"] == "invalid_text", (before, r.text)
     r = await api.client.get(f"/threads/{thread}/history", params={"before": "not-a-checkpoint"})
     assert r.status_code == 200 and r.json() == []
+
+
+def _stable(body: Any) -> Any:
+    """A response without what differs between two equal requests (new ids, times)."""
+    volatile = {"thread_id", "run_id", "created_at", "updated_at", "state_updated_at"}
+    if isinstance(body, dict):
+        return {k: "…" if k in volatile else _stable(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_stable(v) for v in body]
+    return body
+
+
+async def test_the_hot_routes_answer_every_request_exactly_as_fastapis_routes_do(
+    api: Api, settings: Any, db_uri: str, embedder: Any
+) -> None:
+    """``api.hot`` serves three routes without FastAPI (``ASOTO_HOT_ROUTES``, on by default): the
+    same requests against the app with it off get the same status and body, bad input included
+    (the order matters too: a body that is not JSON is refused before the key is checked)."""
+    from starlette.routing import Route
+
+    from asoto.api.app import create_app
+
+    assert isinstance(create_app(settings, uri=db_uri, embedder=embedder).router.routes[0], Route)
+    thread_id = await api.thread()
+    good = api.log_body()
+    as_json = {"content-type": "application/json"}
+    cases: list[tuple[str, str, dict[str, str], bytes | None]] = [
+        ("POST", "/threads", {}, None),  # no body: missing
+        ("POST", "/threads", as_json, b"{not json"),
+        ("POST", "/threads", as_json, b"[1, 2]"),  # not an object
+        ("POST", "/threads", as_json, b"\x8b\x00\xff"),  # not even UTF-8
+        ("POST", "/threads", {"content-type": "text/plain"}, b"{}"),  # not declared JSON
+        ("POST", "/threads", {}, b"{}"),  # no content type at all
+        ("POST", "/threads", as_json, b'{"thread_id": "nope", "if_exists": "sometimes"}'),
+        ("POST", "/threads", as_json, b'{"supersteps": [{"updates": []}]}'),  # unsupported option
+        ("POST", "/threads", {**as_json, "x-api-key": "ask_wrong"}, b"{}"),  # unknown key
+        ("POST", "/threads", {**as_json, "x-api-key": "ask_wrong"}, b"{oops"),  # JSON refused first
+        ("POST", "/threads", {**as_json, "x-api-key": "", "authorization": f"Bearer {api.service}"}, b"{}"),
+        ("POST", "/threads/not-a-uuid/runs/wait", as_json, jsoncodec.dumps(good)),
+        ("POST", "/threads/not-a-uuid/runs", as_json, b'{"input": 3}'),  # path and body errors together
+        ("POST", f"/threads/{thread_id}/runs/wait", as_json, b'{"assistant_id": ""}'),
+        ("POST", f"/threads/{thread_id}/runs/wait", as_json, jsoncodec.dumps({**good, "surprise": 1})),
+        ("POST", f"/threads/{thread_id}/runs", as_json, jsoncodec.dumps({**good, "multitask_strategy": "yolo"})),
+        ("POST", f"/threads/{uuid.UUID(int=7)}/runs/wait", as_json, jsoncodec.dumps(good)),  # no such thread
+        ("PUT", f"/threads/{thread_id}/runs/wait", as_json, b"{}"),  # a method these routes do not take
+        ("GET", f"/threads/{thread_id}/runs", {}, None),  # another route on the same path: FastAPI's
+    ]
+    plain = settings.model_copy(update={"hot_routes": False})
+    async with asgi_client(plain, db_uri, embedder, key=api.service) as (fastapi_only, _):
+        for method, path, headers, content in cases:
+            hot = await api.client.request(method, path, headers=headers, content=content)
+            cold = await fastapi_only.request(method, path, headers=headers, content=content)
+            assert (hot.status_code, _stable(hot.json())) == (cold.status_code, _stable(cold.json())), (path, content)
+            assert hot.status_code in (200, 400, 401, 404, 405, 422), (path, hot.text)
+        # and the work they do is the same: a thread, a run to its end, a background run
+        made = await api.client.post("/threads", json={"metadata": {"who": "hot"}})
+        assert made.status_code == 200 and made.json()["metadata"]["who"] == "hot"
+        done = await api.wait(made.json()["thread_id"], good)
+        assert done.status_code == 200 and done.headers["content-location"].startswith(
+            f"/threads/{made.json()['thread_id']}/runs/"
+        )
+        queued = await api.client.post(f"/threads/{thread_id}/runs", json=good)
+        assert queued.status_code == 200 and queued.json()["status"] in ("pending", "running", "success")

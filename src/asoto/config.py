@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     run_lease_s: float = Field(default=30.0, gt=1)
     run_max_attempts: int = Field(default=3, ge=1)
     pool_max_size: int = Field(default=20, ge=2)
+    hot_routes: bool = Field(
+        default=True,
+        description="serve POST /threads, /threads/{id}/runs and /threads/{id}/runs/wait from plain "
+        "Starlette endpoints in front of FastAPI's router (same answers, less CPU); false: FastAPI's routes",
+    )
     db_prepared_statements: bool = Field(
         default=True,
         description="server-side prepared statements; false behind a transaction pooler that cannot "

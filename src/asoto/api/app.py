@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from asoto import __version__
 from asoto.agents.embeddings import Embedder, OfflineEmbedder
 from asoto.agents.llm import StructuredModel
-from asoto.api import errors
+from asoto.api import errors, hot
 from asoto.api.docs import install_offline_docs
 from asoto.api.routes import approvals, assistants, crons, meta, runs, store, threads
 from asoto.config import Settings
@@ -133,6 +133,8 @@ def create_app(
     errors.install(app)
     for module in (meta, assistants, threads, crons, runs, approvals, store):
         app.include_router(module.router)
+    if settings.hot_routes:  # first: the run path's busiest routes, without FastAPI's per-request work
+        app.router.routes[:0] = hot.routes()
     install_inspector(app)  # /ui: the page holds no data; its fragments need a key like the API
     if public:
         install_offline_docs(app)

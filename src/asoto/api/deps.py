@@ -41,6 +41,10 @@ async def get_principal(
     x_api_key: Annotated[str | None, Header()] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
+    return await authenticate(request, x_api_key, authorization)
+
+
+async def authenticate(request: Request, x_api_key: str | None, authorization: str | None) -> Principal:
     """The caller, with the rate limits that hold across replicas (``services.limits``): failed
     key checks per client address, and requests per key."""
     from asoto.errors import Unauthenticated

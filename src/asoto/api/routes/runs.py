@@ -91,6 +91,11 @@ async def _create_and_wait(
 
 @router.post("/threads/{thread_id}/runs")
 async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, caller: CallerDep) -> Json:
+    return await create_on_thread(res, caller, thread_id, body)
+
+
+async def create_on_thread(res: Resources, caller: Principal, thread_id: uuid.UUID, body: RunCreate) -> Json:
+    """``POST /threads/{thread_id}/runs`` (served by ``api.hot``; the route above is its schema)."""
     async with res.db.sessions.begin() as session:
         run = await runs.create(res, session, caller, thread_id, body)
     return Json(views.run(runs.run_json(run), caller), headers={"Content-Location": _location(run)})
@@ -100,6 +105,19 @@ async def create(thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, calle
 async def create_and_wait(
     thread_id: uuid.UUID, body: RunCreate, res: ResourcesDep, hub: HubDep, caller: CallerDep, taker: TakerDep
 ) -> Response:
+    return await wait_on_thread(res, hub, taker, caller, thread_id, body)
+
+
+async def wait_on_thread(
+    res: Resources,
+    hub: NotificationHub,
+    taker: runs.Taker | None,
+    caller: Principal,
+    thread_id: uuid.UUID,
+    body: RunCreate,
+) -> Response:
+    """``POST /threads/{thread_id}/runs/wait`` (served by ``api.hot``; the route above is its schema)."""
+
     async def create(run_id: uuid.UUID) -> Run:
         return await runs.create_here(
             res,

@@ -22,6 +22,7 @@ from asoto.api.schemas import (
 )
 from asoto.graphs import picture
 from asoto.persistence.models import Thread
+from asoto.runtime.resources import Resources
 from asoto.services import threads, views
 from asoto.services.keys import Principal
 
@@ -34,6 +35,11 @@ def _shown(thread: Thread, caller: Principal) -> dict[str, Any]:
 
 @router.post("/threads")
 async def create(body: ThreadCreate, res: ResourcesDep, caller: CallerDep) -> Json:
+    return await create_thread(res, caller, body)
+
+
+async def create_thread(res: Resources, caller: Principal, body: ThreadCreate) -> Json:
+    """``POST /threads`` (served by ``api.hot``; the route above is its schema)."""
     async with res.pool.connection() as conn:  # one autocommit statement: no session around it
         return Json(_shown(await threads.create(conn, caller, body), caller))
 
