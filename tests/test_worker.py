@@ -6,7 +6,9 @@ import asyncio
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from asoto.api.schemas import RunCreate, ThreadCreate
 from asoto.persistence import run_queue
@@ -212,6 +214,59 @@ async def test_a_waited_run_is_taken_by_the_process_that_creates_it(resources: R
         )
         assert delayed.status == "pending" and local.reserve() == local.owner  # the slot came back
         local.unreserve()
+    finally:
+        await local.stop()
+        await hub.stop()
+
+
+async def test_a_run_started_while_its_creation_commits_writes_nothing_when_the_commit_fails(
+    resources: Resources,
+) -> None:
+    """``create_here`` starts a taken run before its transaction commits (the run reads its
+    checkpoint meanwhile). If the commit fails, the run never existed: it stops before any node
+    runs, leaves no checkpoint, no run row, and its slot comes back."""
+    member = await first_member(resources)
+    hub = NotificationHub(resources.uri)
+    await hub.start()
+    local = Worker(resources, hub, concurrency=1, claims=False)
+    await local.start()
+    thread_id = uuid.uuid4()
+    started: list[Any] = []
+    try:
+
+        async def doomed(session: Any, owner: str | None) -> Run:
+            run = await runs.create(
+                resources,
+                session,
+                SERVICE,
+                thread_id,
+                _log_body(member.id, if_not_exists="create"),
+                lease_owner=owner,
+            )
+            started.append(run)
+            # a deferred check that fails only at COMMIT, after the run has been handed over
+            await session.execute(text("create temp table doomed_parent (id int primary key)"))
+            await session.execute(
+                text("create temp table doomed (p int references doomed_parent deferrable initially deferred)")
+            )
+            await session.execute(text("insert into doomed values (1)"))
+            return run
+
+        with pytest.raises(IntegrityError):
+            await runs.create_here(resources, local, doomed)
+        assert started and started[0].status == "running"  # it was taken, and started
+        for _ in range(100):  # its task ends on its own
+            if not local._tasks:
+                break
+            await asyncio.sleep(0.05)
+        assert not local._tasks and local.reserve() == local.owner  # the slot came back
+        local.unreserve()
+        async with resources.db.sessions() as session:
+            assert await session.get(Run, started[0].run_id) is None
+            assert await session.get(Thread, thread_id) is None
+            assert not await session.scalar(
+                text("select count(*) from checkpoints where thread_id = :t"), {"t": str(thread_id)}
+            )
     finally:
         await local.stop()
         await hub.stop()

@@ -227,3 +227,47 @@ async def test_the_fence_refuses_a_write_whose_token_is_stale_and_writes_nothing
         assert tuple((await session.execute(text(counts), {"t": str(run.thread_id)})).one()) == (2, 1, 1)
     saved = await resources.saver.aget_tuple({"configurable": {"thread_id": str(run.thread_id), "checkpoint_ns": ""}})
     assert saved is not None and saved.checkpoint["channel_values"] == checkpoint["channel_values"]
+
+
+async def test_a_write_of_a_run_whose_creation_is_still_committing_waits_for_the_commit(resources: Resources) -> None:
+    """A run started while its creating transaction commits (``Lease.created``): its first write
+    would find no run to fence against and be refused; it waits instead, and goes through once
+    the creation has committed. A read of the thread's checkpoint waits the same way (no node
+    runs before the commit), and both give up with ``LeaseLost`` when the creation fails."""
+    token = uuid.uuid4()
+    async with resources.db.sessions() as creating:
+        run = await _new_run(resources, creating)  # not committed yet: invisible to the fence
+        await creating.execute(
+            text("update runs set status = 'running', lease_token = :k where run_id = :r"),
+            {"k": token, "r": run.run_id},
+        )
+        config = {"configurable": {"thread_id": str(run.thread_id), "checkpoint_ns": "", "checkpoint_id": "c1"}}
+        lease = Lease(30.0, time.monotonic() + 30, run_id=run.run_id, token=token, created=asyncio.Event())
+
+        async def write() -> None:
+            CURRENT_LEASE.set(lease)
+            await resources.saver.aput_writes(config, [("note", "a")], task_id="task-1")
+
+        async def read() -> Any:
+            CURRENT_LEASE.set(lease)
+            return await resources.saver.aget_tuple({"configurable": {"thread_id": str(run.thread_id)}})
+
+        writing, reading = asyncio.create_task(write()), asyncio.create_task(read())
+        await asyncio.sleep(0.3)
+        assert not writing.done() and not reading.done()  # both wait for the creation
+        await creating.commit()
+        lease.creation_ended(committed=True)
+        await asyncio.wait_for(writing, timeout=10)  # accepted by the fence once committed
+        assert await asyncio.wait_for(reading, timeout=10) is None
+    failed = Lease(30.0, time.monotonic() + 30, run_id=run.run_id, token=token, created=asyncio.Event())
+    failed.creation_ended(committed=False)
+    CURRENT_LEASE.set(failed)
+    with pytest.raises(LeaseLost):
+        await resources.saver.aput_writes(config, [("note", "b")], task_id="task-2")
+    with pytest.raises(LeaseLost):
+        await resources.saver.aget_tuple({"configurable": {"thread_id": str(run.thread_id)}})
+    async with resources.db.sessions() as session:
+        written = await session.scalar(
+            text("select count(*) from checkpoint_writes where thread_id = :t"), {"t": str(run.thread_id)}
+        )
+    assert written == 1

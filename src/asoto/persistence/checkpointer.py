@@ -7,6 +7,7 @@ else cannot make the engine construct arbitrary classes (LangGraph threat model 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,9 +44,28 @@ class Lease:
     valid_until: float = field(default=0.0)
     run_id: Any = None
     token: Any = None
+    # a run started while the transaction that created it commits (``services.runs.create_here``):
+    # set when that transaction has ended, and whether it committed
+    created: asyncio.Event | None = None
+    creation_failed: bool = False
 
     def renewed(self, at: float) -> None:
         self.valid_until = at + self.seconds
+
+    def creation_ended(self, *, committed: bool) -> None:
+        self.creation_failed = not committed
+        if self.created is not None:
+            self.created.set()
+
+    async def settled(self) -> None:
+        """Until the run's creating transaction has committed: before that, the run's row is
+        not visible to the fence, and nothing the attempt did should happen for a run that may
+        never exist. ``LeaseLost`` when it did not commit: the attempt stops and writes nothing."""
+        if self.created is None:
+            return
+        await self.created.wait()
+        if self.creation_failed:
+            raise LeaseLost("the transaction that created this run did not commit; the attempt writes nothing")
 
     def check(self) -> None:
         if time.monotonic() >= self.valid_until:
@@ -183,7 +203,19 @@ class FencedSaver(AsyncPostgresSaver):
             },
         )
 
+    async def aget_tuple(self, config: Any) -> CheckpointTuple | None:
+        """The saver's, then, for a run started while its creation commits, a wait for that
+        commit: LangGraph reads the thread's checkpoint before any node runs, so no node of a run
+        that may never exist runs (whatever the graph's durability), and the read overlaps the
+        commit."""
+        found = await super().aget_tuple(config)
+        lease = _writing_lease()
+        if lease is not None:
+            await lease.settled()
+        return found
+
     async def _fenced_write(self, lease: Lease, sql: str, params: dict[str, Any]) -> None:
+        await lease.settled()
         lease.check()
         async with _ainternal.get_connection(self.conn) as conn, conn.cursor(binary=True, row_factory=dict_row) as cur:
             await cur.execute(sql, {**params, "run": lease.run_id, "token": lease.token})

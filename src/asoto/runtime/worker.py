@@ -99,10 +99,12 @@ class Worker:
     def unreserve(self) -> None:
         self._reserved -= 1
 
-    def adopt(self, run: Any, requested: float) -> None:
+    def adopt(self, run: Any, requested: float) -> Lease:
         """Start a run created ``running`` under this worker's lease (its reserved slot becomes
-        the run's). ``requested``: ``time.monotonic()`` before the creating transaction began, so
-        the local lease ends no later than the database's."""
+        the run's), while the creating transaction commits: the caller tells the returned lease
+        how that ended (``creation_ended``), and the run reads its checkpoint meanwhile but goes
+        no further until then (``Lease.settled``). ``requested``: ``time.monotonic()`` before the
+        creating transaction began, so the local lease ends no later than the database's."""
         self._reserved -= 1
         job = {
             "run_id": run.run_id,
@@ -113,7 +115,7 @@ class Worker:
             "attempt": run.attempt,
             "lease_token": run.lease_token,
         }
-        self._start_job(job, requested)
+        return self._start_job(job, requested, created=asyncio.Event())
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stop claiming; give running runs a grace period, then cancel them and hand them back
@@ -241,13 +243,15 @@ class Worker:
             self._start_job(job, requested)
         return len(jobs)
 
-    def _start_job(self, job: dict[str, Any], requested: float) -> None:
+    def _start_job(self, job: dict[str, Any], requested: float, created: asyncio.Event | None = None) -> Lease:
         seconds = self.res.settings.run_lease_s
-        job["lease"] = Lease(seconds, requested + seconds, run_id=job["run_id"], token=job["lease_token"])
+        lease = Lease(seconds, requested + seconds, run_id=job["run_id"], token=job["lease_token"], created=created)
+        job["lease"] = lease
         run_id = str(job["run_id"])
         task = asyncio.create_task(self._execute(job), name=f"run-{run_id}")
         self._tasks[run_id] = task
         task.add_done_callback(self._forget)
+        return lease
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         run_id = task.get_name().removeprefix("run-")
@@ -390,6 +394,8 @@ class Worker:
         durability = job["kwargs"].get("durability", "sync")  # checked at creation
 
         async def drive() -> None:
+            if recorder is not None:  # its events rows need the run's row: after the creation commits
+                await lease.settled()
             # values give the outputs, updates carry interrupts: no state read after the run
             modes: Any = streaming.graph_modes(requested or [])
             options = {"context": context, "stream_mode": modes, "durability": durability, **breakpoints}
@@ -434,6 +440,11 @@ class Worker:
             bound.error("run.error", error=error["error"], message=error["message"])
         finally:
             beat.cancel()
+        try:  # a graph that failed before its first read may end before its creation commits
+            await lease.settled()
+        except LeaseLost:
+            bound.warning("run.not_created")
+            return
         if status == "interrupted" and await self._rolled_back(run_id, thread_id, token):
             bound.info("run.rolled_back")
             return

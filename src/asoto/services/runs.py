@@ -27,6 +27,7 @@ from asoto.graphs.approval_shapes import ApprovalDecision
 from asoto.graphs.coaching.state import MemberReply
 from asoto.graphs.registry import Flow, resolve
 from asoto.persistence import run_queue
+from asoto.persistence.checkpointer import Lease
 from asoto.persistence.models import Member, Run, Thread
 from asoto.runtime.notify import NotificationHub
 from asoto.runtime.resources import Resources
@@ -197,7 +198,7 @@ class Taker(Protocol):
 
     def unreserve(self) -> None: ...
 
-    def adopt(self, run: Run, requested: float) -> None: ...
+    def adopt(self, run: Run, requested: float) -> Lease: ...
 
 
 Making = Callable[[AsyncSession, str | None], Awaitable[Run]]
@@ -209,18 +210,23 @@ async def create_here(res: Resources, taker: Taker | None, make: Making) -> Run:
     nothing else to run first; otherwise it is queued for any worker, as ``create`` does."""
     owner = taker.reserve() if taker is not None else None
     requested = time.monotonic()
+    lease: Lease | None = None
     try:
         async with res.db.sessions.begin() as session:
             run = await make(session, owner)
+            if taker is not None and owner is not None and run.status == "running" and run.lease_owner == owner:
+                # started now: it reads its checkpoint while this commits, and waits for the commit
+                lease = taker.adopt(run, requested)
     except BaseException:
-        if taker is not None and owner is not None:
+        if lease is not None:
+            lease.creation_ended(committed=False)
+        elif taker is not None and owner is not None:
             taker.unreserve()
         raise
-    if taker is not None and owner is not None:
-        if run.status == "running" and run.lease_owner == owner:
-            taker.adopt(run, requested)
-        else:
-            taker.unreserve()
+    if lease is not None:
+        lease.creation_ended(committed=True)
+    elif taker is not None and owner is not None:
+        taker.unreserve()
     return run
 
 
