@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class Flow:
             return self.compiled.copy(update={"checkpointer": checkpointer, "store": store, "name": self.graph_id})
         return self.builder.compile(checkpointer=checkpointer, store=store, name=self.graph_id)
 
-    @property
+    @cached_property  # looked up on every run's creation (a uuid5 hash each time)
     def assistant_id(self) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE_GRAPH, self.graph_id)
 
