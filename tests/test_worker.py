@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from asoto.api.schemas import RunCreate, ThreadCreate
+from asoto.errors import ThreadBusy
 from asoto.persistence import run_queue
 from asoto.persistence.models import Log, Run, Thread
 from asoto.runtime.notify import NotificationHub
@@ -171,6 +172,30 @@ async def test_a_draining_worker_hands_its_runs_back_at_once(settings: Any, reso
 
 def _log_body(member_id: uuid.UUID, **extra: Any) -> RunCreate:
     return RunCreate(assistant_id="log_feedback", input={"member_id": str(member_id), "log": ORDINARY_LOG}, **extra)
+
+
+async def test_a_create_that_waited_for_the_thread_lock_sees_the_run_its_holder_added(resources: Resources) -> None:
+    """The thread lock and the list of the thread's active runs are one statement, whose snapshot
+    is taken before the lock is granted: a create that waited for another create's lock must not
+    miss the run that other create committed (``reject`` would let a second run in)."""
+    member = await first_member(resources)
+    async with resources.db.sessions.begin() as session:
+        thread = await threads.create(session, SERVICE, ThreadCreate())
+    async with resources.db.sessions.begin() as first:
+        holder = await runs.create(resources, first, SERVICE, thread.thread_id, _log_body(member.id))
+
+        async def second() -> Run:
+            async with resources.db.sessions.begin() as session:
+                return await runs.create(resources, session, SERVICE, thread.thread_id, _log_body(member.id))
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.5)  # blocked on the thread lock, its snapshot taken
+        assert not waiting.done()
+    with pytest.raises(ThreadBusy):
+        await asyncio.wait_for(waiting, timeout=10)
+    async with resources.db.sessions() as session:
+        active = (await session.scalars(select(Run.run_id).where(Run.thread_id == thread.thread_id))).all()
+    assert list(active) == [holder.run_id]
 
 
 async def test_a_waited_run_is_taken_by_the_process_that_creates_it(resources: Resources) -> None:

@@ -82,12 +82,21 @@ _RUN_ATTRIBUTES = _attributes(Run)
 THREAD_COLUMNS = ", ".join(f"t.{name}" for name in _THREAD_ATTRIBUTES)  # a query's threads are ``t``
 _RUN_COLUMNS = ", ".join(_RUN_ATTRIBUTES)
 
+_ACTIVE_RUNS = """(select array_agg(r.run_id order by r.created_at) from runs r
+        where r.thread_id = %s and r.status in ('pending', 'running'))"""
+# The active runs come from the statement's snapshot, taken before the lock is granted: when the
+# thread row changed since (another create held the lock, added a run and committed), the locked
+# row is that newer version while the runs subquery still sees the older state. ``changed``
+# tells, by comparing the row's version locked with the one the snapshot sees; only then is the
+# list read again, by a statement of its own (a fresh snapshot).
 _LOCK_THREAD = f"""
 select {THREAD_COLUMNS},
        (select array_agg(r.run_id order by r.created_at) from runs r
-        where r.thread_id = t.thread_id and r.status in ('pending', 'running')) as active_runs
+        where r.thread_id = t.thread_id and r.status in ('pending', 'running')) as active_runs,
+       t.xmin::text is distinct from (select v.xmin::text from threads v where v.thread_id = t.thread_id) as changed
 from threads t where t.thread_id = %s for update of t
 """
+_RECOUNT = f"select {_ACTIVE_RUNS} as active_runs"
 
 
 async def _one_row(conn: AsyncConnection[Any], query: str, params: Any) -> dict[str, Any] | None:
@@ -116,12 +125,17 @@ async def fetch_thread(db: AsyncSession | AsyncConnection[Any], query: str, para
 
 
 async def lock_thread(session: AsyncSession, thread_id: uuid.UUID) -> tuple[Thread | None, list[uuid.UUID]]:
-    """Lock a thread row and list its active runs, oldest first: one statement (it was two). The
+    """Lock a thread row and list its active runs, oldest first: one statement (it was two), a second
+    only when the row changed while the first waited for its lock (``_LOCK_THREAD``). The
     thread comes back detached (changing it changes nothing stored)."""
-    row = await _one_row(await driver_connection(session), _LOCK_THREAD, (thread_id,))
+    conn = await driver_connection(session)
+    row = await _one_row(conn, _LOCK_THREAD, (thread_id,))
     if row is None:
         return None, []
     active = row.pop("active_runs")
+    if row.pop("changed"):  # we waited for the lock (or just missed a commit): read them again
+        again = await _one_row(conn, _RECOUNT, (thread_id,))
+        active = again["active_runs"] if again else None
     return _detached(Thread, _THREAD_ATTRIBUTES, row), list(active or [])
 
 
