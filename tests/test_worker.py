@@ -198,6 +198,41 @@ async def test_a_create_that_waited_for_the_thread_lock_sees_the_run_its_holder_
     assert list(active) == [holder.run_id]
 
 
+async def test_two_creates_that_both_make_the_same_new_thread_give_one_thread_and_a_busy(
+    resources: Resources,
+) -> None:
+    """``if_not_exists="create"`` from two callers at once on one new thread id: the second waits
+    for the first's thread row, then finds it, and is answered as for any existing thread (busy,
+    under ``reject``), not with the unique key's error."""
+    member = await first_member(resources)
+    thread_id = uuid.uuid4()
+    body = _log_body(member.id, if_not_exists="create")
+    async with resources.db.sessions.begin() as first:
+        made = await runs.create(resources, first, SERVICE, thread_id, body)
+
+        async def second() -> Run:
+            async with resources.db.sessions.begin() as session:
+                return await runs.create(resources, session, SERVICE, thread_id, body)
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.5)  # its insert of the thread waits for the first's
+        assert not waiting.done()
+    with pytest.raises(ThreadBusy):
+        await asyncio.wait_for(waiting, timeout=10)
+    queued = await asyncio.wait_for(
+        _create(resources, thread_id, _log_body(member.id, if_not_exists="create", multitask_strategy="enqueue")),
+        timeout=10,
+    )
+    async with resources.db.sessions() as session:
+        active = (await session.scalars(select(Run.run_id).where(Run.thread_id == thread_id))).all()
+    assert set(active) == {made.run_id, queued.run_id}
+
+
+async def _create(res: Resources, thread_id: uuid.UUID, body: RunCreate) -> Run:
+    async with res.db.sessions.begin() as session:
+        return await runs.create(res, session, SERVICE, thread_id, body)
+
+
 async def test_a_waited_run_is_taken_by_the_process_that_creates_it(resources: Resources) -> None:
     """``runs.create_here``: with a free local slot and nothing queued on the thread, the run is
     inserted running under this process's lease (no claim) and runs here to the end; a thread with

@@ -273,21 +273,12 @@ async def create(
         )
 
     thread, active = await run_queue.lock_thread(session, thread_id)
-    if thread is None:
-        if body.if_not_exists != "create":
-            raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
-        thread = Thread(
-            thread_id=thread_id,
-            member_id=principal.member_id,
-            graph_id=flow.graph_id,
-            metadata_={**(thread_metadata or {}), "owner": principal.id, "graph_id": flow.graph_id},
-            created_by=principal.id,
-            status="idle",
-            interrupts={},
-        )
-        session.add(thread)
-        await session.flush()
-    elif not threads.can_see(principal, thread):  # locked above: no second SELECT
+    if thread is None and body.if_not_exists == "create":
+        metadata = {**(thread_metadata or {}), "owner": principal.id, "graph_id": flow.graph_id}
+        thread = await threads.insert_new(session, thread_id, principal, flow.graph_id, metadata)
+        if thread is None:  # another caller made it meanwhile (its commit was waited for): as it is now
+            thread, active = await run_queue.lock_thread(session, thread_id)
+    if thread is None or not threads.can_see(principal, thread):  # locked above: no second SELECT
         raise NotFound(f"thread {thread_id} not found", code="thread_not_found")
     if thread.graph_id and thread.graph_id != flow.graph_id:
         raise InvalidInput(

@@ -76,6 +76,25 @@ returning {run_queue.THREAD_COLUMNS}
 _EXISTING = f"select {run_queue.THREAD_COLUMNS} from threads t where t.thread_id = %s"
 
 
+async def insert_new(
+    session: AsyncSession, thread_id: uuid.UUID, principal: Principal, graph_id: str, metadata: dict[str, Any]
+) -> Thread | None:
+    """The thread a run creates for itself (``if_not_exists="create"``), or ``None`` when another
+    caller made it first: the insert waits for that caller's commit and then yields, where a plain
+    insert failed on the key (a 500 for the second of two such runs at once)."""
+    return await run_queue.fetch_thread(
+        session,
+        _INSERT,
+        {
+            "thread_id": thread_id,
+            "member_id": principal.member_id,
+            "graph_id": graph_id,
+            "metadata": Jsonb(metadata),
+            "created_by": principal.id,
+        },
+    )
+
+
 async def create(db: AsyncSession | AsyncConnection[Any], principal: Principal, body: ThreadCreate) -> Thread:
     """``db``: a session (inside a caller's transaction) or a pooled psycopg connection in
     autocommit (the API's ``POST /threads``: a session's set-up and close were a fifth of the
