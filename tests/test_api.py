@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from asoto import jsoncodec
 from asoto.persistence.models import Approval, Log, Run, Thread
@@ -532,3 +533,18 @@ async def test_the_hot_routes_answer_every_request_exactly_as_fastapis_routes_do
         )
         queued = await api.client.post(f"/threads/{thread_id}/runs", json=good)
         assert queued.status_code == 200 and queued.json()["status"] in ("pending", "running", "success")
+
+
+async def test_many_waits_at_once_on_one_new_thread_get_one_run_and_409s_never_a_500(api: Api) -> None:
+    """Eight ``runs.wait`` at once, each creating the same new thread (``if_not_exists``) under
+    ``reject``: one run, seven ``409 thread_busy``. Two races sat here: the thread's key (a 500
+    for the second creator) and the active-runs list read from before the lock (a second run let in)."""
+    thread_id = str(uuid.uuid4())
+    body = {**api.log_body(), "if_not_exists": "create"}
+    answers = await asyncio.gather(*(api.client.post(f"/threads/{thread_id}/runs/wait", json=body) for _ in range(8)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200] + [409] * 7, [r.text for r in answers]
+    assert {r.json()["code"] for r in answers if r.status_code == 409} == {"thread_busy"}
+    async with api.res.db.sessions() as session:
+        made = await session.scalar(select(func.count()).select_from(Run).where(Run.thread_id == uuid.UUID(thread_id)))
+    assert made == 1
