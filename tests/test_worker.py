@@ -61,13 +61,13 @@ async def test_a_run_whose_worker_died_is_finished_by_another(resources: Resourc
 
 
 async def test_a_stale_attempt_cannot_overwrite_the_run(resources: Resources) -> None:
-    _thread_id, run_id = await _enqueue(resources)
+    thread_id, run_id = await _enqueue(resources)
     async with resources.pool.connection() as conn:
         [claimed] = await run_queue.claim(conn, owner="w1", lease_s=30)
     assert claimed["run_id"] == run_id and claimed["lease_token"] is not None
     async with resources.pool.connection() as conn:
         stale = dict(status="success", output={}, error=None, thread_status="idle", values=None, interrupts={})
-        assert not await run_queue.finish_run(conn, run_id=run_id, token=uuid.uuid4(), **stale)
+        assert not await run_queue.finish_run(conn, run_id=run_id, thread_id=thread_id, token=uuid.uuid4(), **stale)
         ours, cancel = await run_queue.heartbeat(conn, run_id, uuid.uuid4(), 30)
         assert (ours, cancel) == (False, False)
     async with resources.db.sessions() as session:
@@ -75,8 +75,12 @@ async def test_a_stale_attempt_cannot_overwrite_the_run(resources: Resources) ->
     assert run is not None and run.status == "running"
     async with resources.pool.connection() as conn:  # the attempt's own token finishes it, once
         done = dict(status="success", output={"n": 1}, error=None, thread_status="idle", values={"n": 1}, interrupts={})
-        assert await run_queue.finish_run(conn, run_id=run_id, token=claimed["lease_token"], **done)
-        assert not await run_queue.finish_run(conn, run_id=run_id, token=claimed["lease_token"], **done)
+        assert await run_queue.finish_run(
+            conn, run_id=run_id, thread_id=thread_id, token=claimed["lease_token"], **done
+        )
+        assert not await run_queue.finish_run(
+            conn, run_id=run_id, thread_id=thread_id, token=claimed["lease_token"], **done
+        )
     async with resources.db.sessions() as session:
         run = await session.get(Run, run_id)
         thread = await session.get(Thread, run.thread_id) if run else None
@@ -196,6 +200,47 @@ async def test_a_create_that_waited_for_the_thread_lock_sees_the_run_its_holder_
     async with resources.db.sessions() as session:
         active = (await session.scalars(select(Run.run_id).where(Run.thread_id == thread.thread_id))).all()
     assert list(active) == [holder.run_id]
+
+
+async def test_a_finish_that_waited_for_the_thread_lock_leaves_the_thread_busy_for_the_run_created_meanwhile(
+    resources: Resources,
+) -> None:
+    """A run ends while another create holds its thread's lock and queues a run behind it: the
+    finish's statement, whose snapshot predates that run, would set the thread ``idle`` with a run
+    pending. It sees that the row changed while it waited and puts ``busy`` back."""
+    member = await first_member(resources)
+    thread_id, run_id = await _enqueue(resources)
+    async with resources.pool.connection() as conn:
+        [claimed] = await run_queue.claim(conn, owner="w1", lease_s=30)
+    async with resources.db.sessions.begin() as creating:
+        queued = await runs.create(
+            resources, creating, SERVICE, thread_id, _log_body(member.id, multitask_strategy="enqueue")
+        )
+
+        async def finish() -> bool:
+            async with resources.pool.connection() as conn:
+                return await run_queue.finish_run(
+                    conn,
+                    run_id=run_id,
+                    thread_id=thread_id,
+                    token=claimed["lease_token"],
+                    status="success",
+                    output={},
+                    error=None,
+                    thread_status="idle",
+                    values=None,
+                    interrupts={},
+                )
+
+        finishing = asyncio.create_task(finish())
+        await asyncio.sleep(0.5)  # blocked on the thread's row, its snapshot taken
+        assert not finishing.done()
+    assert await asyncio.wait_for(finishing, timeout=10)
+    async with resources.db.sessions() as session:
+        thread = await session.get(Thread, thread_id)
+        pending = await session.get(Run, queued.run_id)
+    assert pending is not None and pending.status == "pending"
+    assert thread is not None and thread.status == "busy"
 
 
 async def test_two_creates_that_both_make_the_same_new_thread_give_one_thread_and_a_busy(

@@ -279,17 +279,33 @@ with done as (
     where run_id = %(run)s and lease_token = %(token)s and status = 'running'
     returning run_id, thread_id
 ),
+locked as (
+    select t.thread_id,
+           t.xmin::text is distinct from (select v.xmin::text from threads v where v.thread_id = t.thread_id) as changed
+    from threads t join done on t.thread_id = done.thread_id
+    for update of t
+),
 thread as (
     update threads t set
         status = case when exists (select 1 from runs r where r.thread_id = t.thread_id
                                    and r.status in ('pending', 'running') and r.run_id <> %(run)s)
                       then 'busy' else %(thread_status)s end,
         values = %(values)s, interrupts = %(interrupts)s, updated_at = now(), state_updated_at = now()
-    from done where t.thread_id = done.thread_id
+    from locked where t.thread_id = locked.thread_id
     returning 1
 ),
 note as (select pg_notify(%(channel)s, %(run_text)s) from done)
-select (select count(*) from done), (select count(*) from note), (select count(*) from thread)
+select (select count(*) from done), (select count(*) from note), (select count(*) from thread),
+       coalesce((select bool_or(changed) from locked), false)
+"""
+# After a finish whose thread row changed while it waited for the row's lock (``changed``, as in
+# ``_LOCK_THREAD``): its view of the thread's other runs came from before that wait, so a run
+# created meanwhile may have been missed and the thread set idle. A statement of its own (a fresh
+# snapshot) puts ``busy`` back when a run is active; it never overwrites a later run's outcome.
+_BUSY_AGAIN = """
+update threads set status = 'busy', updated_at = now()
+where thread_id = %(thread)s and status <> 'busy'
+  and exists (select 1 from runs r where r.thread_id = %(thread)s and r.status in ('pending', 'running'))
 """
 
 
@@ -321,6 +337,7 @@ async def finish_run(
     conn: AsyncConnection[Any],
     *,
     run_id: uuid.UUID,
+    thread_id: uuid.UUID,
     token: uuid.UUID,
     status: str,
     output: dict[str, Any] | None,
@@ -332,7 +349,7 @@ async def finish_run(
     """Record the outcome of an attempt, notify its waiters and set its thread, in one statement
     (the hot path of every run: it was four). Only if the attempt still holds the lease; the thread is
     ``busy`` while another run of it is active (the statement's snapshot still shows this run as
-    running, hence ``run_id <> :run``)."""
+    running, hence ``run_id <> :run``; ``_BUSY_AGAIN`` when its snapshot was older than the lock)."""
     async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(
             _FINISH,
@@ -350,6 +367,8 @@ async def finish_run(
             },
         )
         row = await cur.fetchone()
+        if row and row[3]:
+            await cur.execute(_BUSY_AGAIN, {"thread": thread_id})
     return bool(row and row[0])
 
 

@@ -468,6 +468,7 @@ class Worker:
                 recorded = await run_queue.finish_run(
                     conn,
                     run_id=run_id,
+                    thread_id=thread_id,
                     token=token,
                     status=status,
                     output=output,
