@@ -10,7 +10,9 @@ registered: they are the OpenAPI schema, and they serve whenever ``ASOTO_HOT_ROU
 Bad input gets exactly what FastAPI gives it, in FastAPI's order (tested both ways): a body that
 is not JSON is refused before the key is checked; then the key; then the path's id and the
 body's fields together, as one ``RequestValidationError`` with FastAPI's ``path``/``body``
-locations, which the app's handler turns into the usual ``4xx`` and code.
+locations, which the app's handler turns into the usual ``4xx`` and code. FastAPI's
+``dependency_overrides`` do not reach these endpoints: an app that overrides the caller or the
+resources sets ``ASOTO_HOT_ROUTES=false``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from asoto.api.deps import authenticate
 from asoto.api.routes import runs as run_routes
 from asoto.api.routes import threads as thread_routes
 from asoto.api.schemas import RunCreate, ThreadCreate
+from asoto.services.keys import Principal
 
 Model = TypeVar("Model", bound=BaseModel)
 _MISSING = object()
@@ -91,7 +94,7 @@ def _thread_id(request: Request, errors: list[dict[str, Any]]) -> uuid.UUID | No
         return None
 
 
-Handler = Callable[[Request, Any, Any, Any], Awaitable[Response]]
+Handler = Callable[[Request, Principal, uuid.UUID | None, Any], Awaitable[Response]]
 
 
 def _endpoint(model: type[BaseModel], on_thread: bool, handle: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -109,15 +112,17 @@ def _endpoint(model: type[BaseModel], on_thread: bool, handle: Handler) -> Calla
     return endpoint
 
 
-async def _create_thread(request: Request, caller: Any, _: Any, body: Any) -> Response:
+async def _create_thread(request: Request, caller: Principal, _: uuid.UUID | None, body: Any) -> Response:
     return await thread_routes.create_thread(request.state.resources, caller, body)
 
 
-async def _create_run(request: Request, caller: Any, thread_id: Any, body: Any) -> Response:
+async def _create_run(request: Request, caller: Principal, thread_id: uuid.UUID | None, body: Any) -> Response:
+    assert thread_id is not None  # a route on a thread
     return await run_routes.create_on_thread(request.state.resources, caller, thread_id, body)
 
 
-async def _wait_run(request: Request, caller: Any, thread_id: Any, body: Any) -> Response:
+async def _wait_run(request: Request, caller: Principal, thread_id: uuid.UUID | None, body: Any) -> Response:
+    assert thread_id is not None  # a route on a thread
     state = request.state
     return await run_routes.wait_on_thread(state.resources, state.hub, state.worker, caller, thread_id, body)
 
