@@ -67,8 +67,7 @@ class NotificationHub:
         elif channel == CH_RUN_DONE and payload in self._finishing:
             return  # the finisher here hands the run to its waiters (``ended_here``)
         elif channel in (CH_RUN_DONE, CH_RUN_EVENT):  # waiters re-read the run and its events
-            for event in self._done.pop(payload, ()):
-                event.set()
+            self._wake(payload)
         elif channel == CH_CANCEL and self.on_cancel is not None:
             self.on_cancel(payload)
 
@@ -91,8 +90,7 @@ class NotificationHub:
         finally:
             if run_id in self._finishing:
                 self._finishing.discard(run_id)
-                for event in self._done.pop(run_id, ()):
-                    event.set()
+                self._wake(run_id)
 
     def ended_here(self, run: Run) -> None:
         """A run this process's worker finished (``finish_run`` recorded it): a waiter here gets it
@@ -100,13 +98,16 @@ class NotificationHub:
         notification still goes out for every other process; it finds no waiter here."""
         key = str(run.run_id)
         self._finishing.discard(key)
-        waiters = self._done.pop(key, None)
-        if not waiters:
+        if key not in self._done:
             return
         self._ended_here[key] = run
         while len(self._ended_here) > MAX_ENDED_HERE:  # waiters that left without reading theirs
             self._ended_here.pop(next(iter(self._ended_here)))
-        for event in waiters:
+        self._wake(key)
+
+    def _wake(self, run_id: str) -> None:
+        """Every waiter of the run, once (a waiter subscribes again to hear more)."""
+        for event in self._done.pop(run_id, ()):
             event.set()
 
     def take_ended(self, run_id: str) -> Run | None:
