@@ -82,21 +82,26 @@ _RUN_ATTRIBUTES = _attributes(Run)
 THREAD_COLUMNS = ", ".join(f"t.{name}" for name in _THREAD_ATTRIBUTES)  # a query's threads are ``t``
 _RUN_COLUMNS = ", ".join(_RUN_ATTRIBUTES)
 
-_ACTIVE_RUNS = """(select array_agg(r.run_id order by r.created_at) from runs r
-        where r.thread_id = %s and r.status in ('pending', 'running'))"""
-# The active runs come from the statement's snapshot, taken before the lock is granted: when the
-# thread row changed since (another create held the lock, added a run and committed), the locked
-# row is that newer version while the runs subquery still sees the older state. ``changed``
-# tells, by comparing the row's version locked with the one the snapshot sees; only then is the
-# list read again, by a statement of its own (a fresh snapshot).
+
+def _active_runs_of(thread: str) -> str:
+    """The thread's pending and running runs, oldest first (``thread``: an SQL expression)."""
+    return (
+        f"(select array_agg(r.run_id order by r.created_at) from runs r"
+        f" where r.thread_id = {thread} and r.status in ('pending', 'running'))"
+    )
+
+
+# A statement that locks a thread's row reads other tables with the snapshot it took before the
+# lock was granted: when the row changed since (another transaction held the lock, added a run
+# and committed), the locked row is that newer version while the runs it reads are the older
+# state. ``_CHANGED`` tells, comparing the row's version locked (``t``) with the one the snapshot
+# sees; only then is what was read again by a statement of its own (a fresh snapshot).
+_CHANGED = "t.xmin::text is distinct from (select v.xmin::text from threads v where v.thread_id = t.thread_id)"
 _LOCK_THREAD = f"""
-select {THREAD_COLUMNS},
-       (select array_agg(r.run_id order by r.created_at) from runs r
-        where r.thread_id = t.thread_id and r.status in ('pending', 'running')) as active_runs,
-       t.xmin::text is distinct from (select v.xmin::text from threads v where v.thread_id = t.thread_id) as changed
+select {THREAD_COLUMNS}, {_active_runs_of("t.thread_id")} as active_runs, {_CHANGED} as changed
 from threads t where t.thread_id = %s for update of t
 """
-_RECOUNT = f"select {_ACTIVE_RUNS} as active_runs"
+_RECOUNT = f"select {_active_runs_of('%s')} as active_runs"
 
 
 async def _one_row(conn: AsyncConnection[Any], query: str, params: Any) -> dict[str, Any] | None:
@@ -272,7 +277,7 @@ async def heartbeat(
     return (row is not None, bool(row[0]) if row else False)
 
 
-_FINISH = """
+_FINISH = f"""
 with done as (
     update runs set status = %(status)s, output = %(output)s, error = %(error)s, lease_token = null,
            lease_owner = null, lease_expires_at = null, updated_at = now()
@@ -280,8 +285,7 @@ with done as (
     returning run_id, thread_id
 ),
 locked as (
-    select t.thread_id,
-           t.xmin::text is distinct from (select v.xmin::text from threads v where v.thread_id = t.thread_id) as changed
+    select t.thread_id, {_CHANGED} as changed
     from threads t join done on t.thread_id = done.thread_id
     for update of t
 ),
@@ -298,10 +302,10 @@ note as (select pg_notify(%(channel)s, %(run_text)s) from done)
 select (select count(*) from done), (select count(*) from note), (select count(*) from thread),
        coalesce((select bool_or(changed) from locked), false)
 """
-# After a finish whose thread row changed while it waited for the row's lock (``changed``, as in
-# ``_LOCK_THREAD``): its view of the thread's other runs came from before that wait, so a run
-# created meanwhile may have been missed and the thread set idle. A statement of its own (a fresh
-# snapshot) puts ``busy`` back when a run is active; it never overwrites a later run's outcome.
+# After a finish whose thread row changed while it waited for the row's lock (``_CHANGED``): its
+# view of the thread's other runs came from before that wait, so a run created meanwhile may have
+# been missed and the thread set idle. A statement of its own (a fresh snapshot) puts ``busy``
+# back when a run is active; it never overwrites a later run's outcome.
 _BUSY_AGAIN = """
 update threads set status = 'busy', updated_at = now()
 where thread_id = %(thread)s and status <> 'busy'

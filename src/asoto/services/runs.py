@@ -275,7 +275,9 @@ async def create(
     thread, active = await run_queue.lock_thread(session, thread_id)
     if thread is None and body.if_not_exists == "create":
         metadata = {**(thread_metadata or {}), "owner": principal.id, "graph_id": flow.graph_id}
-        thread = await threads.insert_new(session, thread_id, principal, flow.graph_id, metadata)
+        thread = await threads.insert_new(
+            session, thread_id, principal, member_id=principal.member_id, graph_id=flow.graph_id, metadata=metadata
+        )
         if thread is None:  # another caller made it meanwhile (its commit was waited for): as it is now
             thread, active = await run_queue.lock_thread(session, thread_id)
     if thread is None or not threads.can_see(principal, thread):  # locked above: no second SELECT

@@ -77,17 +77,24 @@ _EXISTING = f"select {run_queue.THREAD_COLUMNS} from threads t where t.thread_id
 
 
 async def insert_new(
-    session: AsyncSession, thread_id: uuid.UUID, principal: Principal, graph_id: str, metadata: dict[str, Any]
+    db: AsyncSession | AsyncConnection[Any],
+    thread_id: uuid.UUID,
+    principal: Principal,
+    *,
+    member_id: uuid.UUID | None,
+    graph_id: str | None,
+    metadata: dict[str, Any],
 ) -> Thread | None:
-    """The thread a run creates for itself (``if_not_exists="create"``), or ``None`` when another
-    caller made it first: the insert waits for that caller's commit and then yields, where a plain
-    insert failed on the key (a 500 for the second of two such runs at once)."""
+    """A new idle thread, or ``None`` when one with that id exists: an insert racing another
+    caller's waits for that caller's commit and then yields, where a plain insert failed on the
+    key (a 500 for the second of two runs creating one thread at once). ``db``: a session (in
+    its transaction) or a pooled psycopg connection in autocommit."""
     return await run_queue.fetch_thread(
-        session,
+        db,
         _INSERT,
         {
             "thread_id": thread_id,
-            "member_id": principal.member_id,
+            "member_id": member_id,
             "graph_id": graph_id,
             "metadata": Jsonb(metadata),
             "created_by": principal.id,
@@ -104,16 +111,13 @@ async def create(db: AsyncSession | AsyncConnection[Any], principal: Principal, 
         raise InvalidInput(f"not supported by this server: {', '.join(used)}", code="unsupported_option")
     thread_id = body.thread_id or uuid.uuid4()
     graph_id = body.graph_id or body.metadata.get("graph_id")
-    inserted = await run_queue.fetch_thread(
+    inserted = await insert_new(
         db,
-        _INSERT,
-        {
-            "thread_id": thread_id,
-            "member_id": principal.member_id if principal.role == "member" else None,
-            "graph_id": graph_id if isinstance(graph_id, str) else None,
-            "metadata": Jsonb({**body.metadata, **({"owner": principal.id})}),
-            "created_by": principal.id,
-        },
+        thread_id,
+        principal,
+        member_id=principal.member_id if principal.role == "member" else None,
+        graph_id=graph_id if isinstance(graph_id, str) else None,
+        metadata={**body.metadata, "owner": principal.id},
     )
     if inserted is not None:
         return inserted
